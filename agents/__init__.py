@@ -1,0 +1,1 @@
+"""Agents that act in npi-gym environments (torch lives here)."""

@@ -1,0 +1,447 @@
+"""ProgramEnv: the call stack, spaces, masks, sub-program episodes, rewards and expert of every NPI task."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterator
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from npi_gym.programs import Call, ProgramSet
+
+RETURN_CALL = Call(0, (0, 0, 0))
+RESET_OPTIONS = ("problem", "length", "program")
+
+
+class InvalidCall(Exception):
+    """A call the program table or the task forbids, raised when made with ``invalid_call="raise"``."""
+
+
+@dataclass
+class Frame:
+    """One running program: its call, its expert routine and whether the agent has followed it."""
+
+    call: Call
+    expert: Iterator[str] | None = None
+    pending: Call | None = None
+    on_track: bool = True
+
+
+class ProgramEnv(gym.Env):
+    """Base class of the NPI task envs: each ``step`` is one program call.
+
+    A subclass declares ``programs`` (its ProgramSet without the recursive flag), ``root`` (the
+    program an episode opens) and the task hooks below; one expert routine per non-primitive program
+    as a method ``expert_<NAME>`` that yields the text of each call it makes, in order.
+    """
+
+    programs: ClassVar[ProgramSet]
+    root: ClassVar[str]
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "ProgramEnv":
+        accepted = [
+            name
+            for name, p in inspect.signature(cls.__init__).parameters.items()
+            if name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD
+        ]
+        unknown = sorted(set(kwargs) - set(accepted))
+        if unknown:
+            raise TypeError(
+                f"{cls.__name__} got unknown keyword argument(s) {unknown}; accepted: {accepted}"
+            )
+        return super().__new__(cls)
+
+    def __init__(
+        self,
+        recursive: bool = False,
+        invalid_call: str = "noop",
+        render_mode: str | None = None,
+    ) -> None:
+        if invalid_call not in ("noop", "raise"):
+            raise ValueError(f"invalid_call must be 'noop' or 'raise', got {invalid_call!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
+            )
+        table = type(self).programs
+        self.programs = ProgramSet(table.programs[1:], recursive=bool(recursive))
+        self.recursive = bool(recursive)
+        self.invalid_call = invalid_call
+        self.render_mode = render_mode
+        p = self.programs
+        self.action_space = spaces.Dict(
+            {"program": spaces.Discrete(len(p)), "args": spaces.MultiDiscrete(p.arg_sizes)}
+        )
+        self.observation_space = spaces.Dict(
+            {
+                **self._task_spaces(),
+                "program": spaces.Discrete(len(p)),
+                "args": spaces.MultiDiscrete(p.arg_sizes),
+            }
+        )
+        self._masks = [self._mask_for(i) for i in range(len(p))]
+        self._flat_masks = [
+            np.array([allowed[c.program] for c in p.calls], dtype=bool)
+            for allowed in (self._allowed(i) for i in range(len(p)))
+        ]
+        self._frames: list[Frame] = []
+        self._history: list[Call] = []
+        self._start: tuple[Any, Call, Any] | None = None
+        self._steps = 0
+        self._done = True
+
+    # ----------------------------------------------------------------- task hooks (subclasses)
+    def _task_spaces(self) -> dict[str, spaces.Space]:
+        """The task's own observation keys: what the paper's encoder sees, fixed size."""
+        raise NotImplementedError
+
+    def _sample_problem(self, length: int | None) -> Any:
+        """A random problem (of size ``length`` when given), drawn with ``self.np_random``."""
+        raise NotImplementedError
+
+    def _check_problem(self, problem: Any) -> Any:
+        """The problem in canonical form, or ``ValueError`` saying what is accepted."""
+        raise NotImplementedError
+
+    def _load(self, problem: Any) -> None:
+        """Set up the state for a new problem."""
+        raise NotImplementedError
+
+    def _size(self) -> int:
+        """The loaded problem's size (columns, elements): drives the step budget and depth limit."""
+        raise NotImplementedError
+
+    def _expert_steps_bound(self) -> int:
+        """An upper bound on the expert's steps from the root on the loaded problem."""
+        raise NotImplementedError
+
+    def _get_state(self) -> tuple:
+        """A copy of the task state (arrays and numbers)."""
+        raise NotImplementedError
+
+    def _set_state(self, state: tuple) -> None:
+        """Restore a state taken by ``_get_state``."""
+        raise NotImplementedError
+
+    def _act(self, args: tuple[int, int, int]) -> str | None:
+        """Apply the primitive ACT; return why it is invalid (state unchanged) or None."""
+        raise NotImplementedError
+
+    def _observe(self) -> dict[str, Any]:
+        """The task keys of the observation, as fresh arrays."""
+        raise NotImplementedError
+
+    def _solved(self) -> bool:
+        """Whether the task is solved in the current state (checked when the root returns)."""
+        raise NotImplementedError
+
+    def _render_text(self) -> str:
+        raise NotImplementedError
+
+    def _render_image(self) -> np.ndarray:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- gymnasium API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        super().reset(seed=seed)
+        options = dict(options or {})
+        unknown = sorted(set(options) - set(RESET_OPTIONS))
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {unknown}; accepted: {list(RESET_OPTIONS)}")
+        length = options.get("length")
+        if length is not None and (not isinstance(length, (int, np.integer)) or length < 1):
+            raise ValueError(f"options['length'] must be a positive integer, got {length!r}")
+        if "problem" in options:
+            problem = self._check_problem(options["problem"])
+        else:
+            problem = self._sample_problem(None if length is None else int(length))
+        self.problem = problem
+        self._load(problem)
+        program = options.get("program", self.root)
+        if program not in self.programs.ids or self.programs[program].primitive or program == "RETURN":
+            callable_ = [p.name for p in self.programs.programs[1:] if not p.primitive]
+            raise ValueError(f"options['program'] must be one of {callable_}, got {program!r}")
+        if program == self.root:
+            self._target = None
+            opening = Call(self.programs.ids[self.root], (0, 0, 0))
+            self._budget = 2 * self._expert_steps_bound() + 2
+        else:
+            opening, self._target, expert_steps = self._sample_subprogram(self.programs.ids[program])
+            self._budget = 2 * expert_steps + 2
+        self._max_depth = self._depth_limit()
+        self._start = (self._get_state(), opening, self._target)
+        self._open(opening)
+        return self._observation(), self._info(None)
+
+    def step(
+        self, action: dict[str, Any]
+    ) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
+        if self._done:
+            raise RuntimeError("the episode is over: call reset() before step()")
+        call = self._as_call(action)
+        self._history.append(call)
+        reason = self._execute(call)
+        if reason is not None and self.invalid_call == "raise":
+            raise InvalidCall(reason)
+        terminated = not self._frames
+        reward = 0.0
+        if terminated:
+            reward = 1.0 if self._succeeded() else 0.0
+        truncated = not terminated and (
+            self._steps >= self._budget or len(self._frames) > self._max_depth
+        )
+        self._done = terminated or truncated
+        return self._observation(), reward, terminated, truncated, self._info(reason)
+
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "ansi":
+            return self._render_text()
+        if self.render_mode == "rgb_array":
+            return self._render_image()
+        return None
+
+    # ----------------------------------------------------------------- public helpers
+    def expert_action(self) -> dict[str, Any] | None:
+        """The reference program's next call, while the agent has followed it; else None."""
+        if not self._frames or self._done:
+            return None
+        frame = self._frames[-1]
+        if not frame.on_track:
+            return None
+        return self.call_to_action(self._expert_next(frame))
+
+    def call_to_action(self, call: Call | str) -> dict[str, Any]:
+        """An action of the action space for a call, given as a Call or as text like ``"ADD1"``."""
+        if isinstance(call, str):
+            call = self.programs.parse(call)
+        return {"program": call.program, "args": np.array(call.args, dtype=np.int64)}
+
+    def action_to_call(self, action: dict[str, Any]) -> Call:
+        """The Call an action stands for; ``ValueError`` naming the space if it is outside it."""
+        return self._as_call(action)
+
+    @property
+    def stack(self) -> tuple[str, ...]:
+        """Names of the running programs, outermost first."""
+        return tuple(self.programs.names[f.call.program] for f in self._frames)
+
+    @property
+    def steps(self) -> int:
+        return self._steps
+
+    @property
+    def step_budget(self) -> int:
+        return self._budget
+
+    @property
+    def max_depth(self) -> int:
+        return self._max_depth
+
+    # ----------------------------------------------------------------- expert building blocks
+    def loop(self, program: str, body: tuple[str, ...], done: Callable[[], bool]) -> Iterator[str]:
+        """Run ``body`` until ``done()``; recursive variant: run it once, then ``program`` calls itself."""
+        while True:
+            yield from body
+            if done():
+                return
+            if self.recursive:
+                yield program
+                return
+
+    def repeat(self, callee: str, done: Callable[[], bool]) -> Iterator[str]:
+        """Call ``callee`` until ``done()``; recursive variant: call it once and it calls itself."""
+        while not done():
+            yield callee
+            if self.recursive:
+                return
+
+    def tail_call(self, program: str, done: Callable[[], bool]) -> Iterator[str]:
+        """Recursive variant: continue a ``repeat`` loop by calling ``program`` again unless ``done()``."""
+        if self.recursive and not done():
+            yield program
+
+    # ----------------------------------------------------------------- machinery
+    def _depth_limit(self) -> int:
+        table_depth = self.programs.depth(self.root)
+        if not self.recursive:
+            return table_depth
+        return 2 * (table_depth + self._size())
+
+    def _open(self, opening: Call) -> None:
+        self._frames = [Frame(opening, self._expert(opening.program))]
+        self._history = []
+        self._steps = 0
+        self._done = False
+
+    def _expert(self, program: int) -> Iterator[str]:
+        return getattr(self, "expert_" + self.programs.names[program])()
+
+    def _expert_next(self, frame: Frame) -> Call:
+        if frame.pending is None:
+            text = next(frame.expert, None)
+            frame.pending = RETURN_CALL if text is None else self.programs.parse(text)
+        return frame.pending
+
+    def _execute(self, call: Call) -> str | None:
+        """Carry out one call on the stack; return why it was invalid (nothing changed) or None."""
+        self._steps += 1
+        frame = self._frames[-1]
+        programs = self.programs
+        if not programs.call_mask[frame.call.program, call.program]:
+            allowed = [programs.names[i] for i in np.flatnonzero(programs.call_mask[frame.call.program])]
+            return (
+                f"{programs.names[frame.call.program]} may not call {programs.names[call.program]}; "
+                f"it may call {allowed}"
+            )
+        if not programs.accepts(call):
+            accepted = [programs.text(c) for c in programs.calls if c.program == call.program]
+            return f"{programs.text(call)}: arguments not accepted; accepted: {accepted}"
+        expected = self._expert_next(frame) if frame.on_track else None
+        if programs.programs[call.program].primitive:
+            reason = self._act(call.args)
+            if reason is not None:
+                return reason
+        if expected == call:
+            frame.pending = None
+        else:
+            frame.on_track = False
+        if call.program == 0:
+            self._frames.pop()
+            if self._frames and not frame.on_track:
+                self._frames[-1].on_track = False
+        elif not programs.programs[call.program].primitive:
+            self._frames.append(Frame(call, self._expert(call.program)))
+        return None
+
+    def _succeeded(self) -> bool:
+        if self._target is None:
+            return self._solved()
+        return _states_equal(self._get_state(), self._target)
+
+    def _sample_subprogram(self, program: int) -> tuple[Call, tuple, int]:
+        """Run the expert from the root; pick one of its calls of ``program`` at random.
+
+        Returns the call, the state the expert reaches when that call returns, and the number of
+        steps the expert takes inside it; the env is left in the state just before the call.
+        """
+        start = self._get_state()
+        self._open(Call(self.programs.ids[self.root], (0, 0, 0)))
+        self._budget = 2 * self._expert_steps_bound() + 2
+        occurrences: list[tuple[tuple, Call, int, tuple]] = []
+        open_at: list[tuple[int, tuple, Call, int]] = []
+        while self._frames:
+            call = self._expert_next(self._frames[-1])
+            if call.program == program:
+                open_at.append((len(self._frames) + 1, self._get_state(), call, self._steps))
+            self._execute(call)
+            while open_at and len(self._frames) < open_at[-1][0]:
+                _, before, opened, steps = open_at.pop()
+                occurrences.append((before, opened, self._steps - steps - 1, self._get_state()))
+        if not occurrences:
+            self._set_state(start)
+            raise ValueError(
+                f"the expert never calls {self.programs.names[program]} on this problem; "
+                "try a larger options['length']"
+            )
+        before, opened, steps, after = occurrences[int(self.np_random.integers(len(occurrences)))]
+        self._set_state(before)
+        return opened, after, steps
+
+    def _as_call(self, action: Any) -> Call:
+        sizes = self.programs.arg_sizes
+        try:
+            program, args = action["program"], action["args"]
+            if isinstance(program, np.ndarray) and program.shape == ():
+                program = program.item()
+            if isinstance(args, np.ndarray):
+                args = args.tolist() if args.dtype.kind in "iu" else ()
+            args = tuple(args)
+            if (
+                isinstance(program, (int, np.integer))
+                and 0 <= program < len(self.programs)
+                and len(args) == 3
+                and all(isinstance(a, (int, np.integer)) and 0 <= a < n for a, n in zip(args, sizes))
+            ):
+                return Call(int(program), (int(args[0]), int(args[1]), int(args[2])))
+        except (KeyError, TypeError, IndexError):
+            pass
+        raise ValueError(
+            f"action {action!r} is not in the action space {self.action_space}: expected "
+            f"{{'program': an int in [0, {len(self.programs)}), "
+            f"'args': 3 ints with each below {list(sizes)}}}"
+        )
+
+    def _observation(self) -> dict[str, Any]:
+        obs = self._observe()
+        call = self._frames[-1].call if self._frames else RETURN_CALL
+        obs["program"] = np.int64(call.program)
+        obs["args"] = np.array(call.args, dtype=np.int64)
+        return obs
+
+    def _info(self, reason: str | None) -> dict[str, Any]:
+        program = self._frames[-1].call.program if self._frames else 0
+        mask = self._masks[program]
+        info: dict[str, Any] = {
+            "action_mask": {"program": mask["program"].copy(), "args": tuple(m.copy() for m in mask["args"])}
+        }
+        if reason is not None:
+            info["invalid_call"] = reason
+        return info
+
+    def _allowed(self, program: int) -> np.ndarray:
+        """Programs callable while ``program`` runs; once the episode is over (0), RETURN only."""
+        if program:
+            return self.programs.call_mask[program]
+        return np.arange(len(self.programs)) == 0
+
+    def _mask_for(self, program: int) -> dict[str, Any]:
+        """Masks for ``action_space.sample(mask=...)`` while ``program`` runs (0: episode over)."""
+        p = self.programs
+        allowed = self._allowed(program)
+        arg_masks = [np.zeros(n, dtype=np.int8) for n in p.arg_sizes]
+        for call in p.calls:
+            if allowed[call.program]:
+                for k in range(3):
+                    arg_masks[k][call.args[k]] = 1
+        return {"program": allowed.astype(np.int8), "args": tuple(arg_masks)}
+
+    def flat_action_mask(self) -> np.ndarray:
+        """Which of ``self.programs.calls`` the running program may make now."""
+        program = self._frames[-1].call.program if self._frames else 0
+        return self._flat_masks[program].copy()
+
+    @property
+    def flat_actions(self) -> tuple[dict[str, Any], ...]:
+        """Every call the program table declares, as actions (what ``FlatCalls`` enumerates)."""
+        return tuple(self.call_to_action(c) for c in self.programs.calls)
+
+    # ----------------------------------------------------------------- pickling
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_frames"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild the call stack (and its expert routines) by replaying the episode's calls."""
+        self.__dict__.update(state)
+        if state["_start"] is None:
+            self._frames = []
+            return
+        done, history = self._done, self._history
+        task_start, opening, _ = self._start
+        self._set_state(task_start)
+        self._open(opening)
+        for call in history:
+            self._execute(call)
+        self._history = history
+        self._done = done
+
+
+def _states_equal(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))

@@ -1,0 +1,211 @@
+"""NPI-Sort-v0: bubble sort of an array with two compare pointers and a sweep counter."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+from gymnasium import spaces
+
+from npi_gym.core import ProgramEnv
+from npi_gym.programs import Program, ProgramSet
+from npi_gym.rendering import grid_image
+
+PTR, SWAP = 0, 1
+P1, P2, P3 = 0, 1, 2
+LEFT, RIGHT = 0, 1
+RENDER_COLUMNS = 32
+
+ACT_ARGS = {
+    **{
+        f"PTR {p + 1} {side}": (PTR, p, s)
+        for p in (P1, P2, P3)
+        for s, side in enumerate(("LEFT", "RIGHT"))
+    },
+    "SWAP 1 2": (SWAP, P1, P2),
+}
+
+PROGRAMS = ProgramSet(
+    [
+        Program("BUBBLESORT", calls=("BUBBLE", "RESET"), recursive=True, doc="bubble sort, ascending"),
+        Program("BUBBLE", calls=("ACT", "BSTEP"), doc="one sweep of the pointers left to right"),
+        Program("RESET", calls=("LSHIFT", "ACT"), doc="pointers 1 and 2 back to the left end; sweep counter on"),
+        Program("BSTEP", calls=("COMPSWAP", "RSHIFT"), recursive=True, doc="compare-swap, then advance"),
+        Program("COMPSWAP", calls=("ACT",), doc="swap the values under pointers 1 and 2 if out of order"),
+        Program("LSHIFT", calls=("ACT",), recursive=True, doc="move pointers 1 and 2 one step left"),
+        Program("RSHIFT", calls=("ACT",), doc="move pointers 1 and 2 one step right"),
+        Program("ACT", primitive=True, args=ACT_ARGS, doc="swap the values under pointers 1 and 2, or move a pointer"),
+    ]
+)
+
+
+class SortEnv(ProgramEnv):
+    """Bubble sort as in the NPI paper.
+
+    Pointers 1 and 2 range over the array's cells; pointer 3 counts finished sweeps and may stand on
+    the end position (the array's length), where the sort stops: an array of N values takes N
+    (BUBBLE, RESET) rounds. Moving a pointer off its range is an invalid call; the expert moves a
+    pointer only where it can (the last RSHIFT of a sweep moves pointer 1 alone).
+    """
+
+    programs = PROGRAMS
+    root = "BUBBLESORT"
+
+    def __init__(
+        self,
+        min_length: int = 2,
+        max_length: int = 10,
+        max_value: int = 9,
+        recursive: bool = False,
+        invalid_call: str = "noop",
+        render_mode: str | None = None,
+    ) -> None:
+        if not (isinstance(max_value, int) and 1 <= max_value <= 999):
+            raise ValueError(f"max_value must be an integer in [1, 999], got {max_value!r}")
+        if not (isinstance(min_length, int) and isinstance(max_length, int) and 1 <= min_length <= max_length):
+            raise ValueError(
+                f"lengths must be integers with 1 <= min_length <= max_length, got {min_length!r}, {max_length!r}"
+            )
+        self.max_value = max_value
+        self.min_length = min_length
+        self.max_length = max_length
+        super().__init__(recursive=recursive, invalid_call=invalid_call, render_mode=render_mode)
+
+    # ----------------------------------------------------------------- problem
+    def _task_spaces(self) -> dict[str, spaces.Space]:
+        return {
+            "values": spaces.MultiDiscrete([self.max_value + 1] * 2),
+            "flags": spaces.MultiBinary(5),
+        }
+
+    def _sample_problem(self, length: int | None) -> tuple[int, ...]:
+        rng = self.np_random
+        n = int(rng.integers(self.min_length, self.max_length + 1)) if length is None else length
+        return tuple(rng.integers(0, self.max_value + 1, size=n).tolist())
+
+    def _check_problem(self, problem: Any) -> tuple[int, ...]:
+        accepted = f"a non-empty sequence of integers in [0, {self.max_value}], e.g. [9, 2, 5]"
+        if isinstance(problem, (str, bytes)) or not hasattr(problem, "__len__") or len(problem) == 0:
+            raise ValueError(f"a sort problem is {accepted}; got {problem!r}")
+        values = []
+        for x in problem:
+            if isinstance(x, str) and x.strip().isdigit():
+                x = int(x)
+            if not isinstance(x, (int, np.integer)) or isinstance(x, bool) or not 0 <= x <= self.max_value:
+                raise ValueError(f"a sort problem is {accepted}; {x!r} is not such an integer")
+            values.append(int(x))
+        return tuple(values)
+
+    def _load(self, problem: tuple[int, ...]) -> None:
+        self._values = np.array(problem, dtype=np.int64)
+        self._ptr = np.zeros(3, dtype=np.int64)
+
+    def _size(self) -> int:
+        return len(self._values)
+
+    def _expert_steps_bound(self) -> int:
+        n = self._size()
+        return 12 * n * n + 8 * n + 1
+
+    # ----------------------------------------------------------------- state
+    @property
+    def array(self) -> np.ndarray:
+        return self._values.copy()
+
+    @property
+    def pointers(self) -> np.ndarray:
+        return self._ptr.copy()
+
+    def _get_state(self) -> tuple:
+        return self._values.copy(), self._ptr.copy()
+
+    def _set_state(self, state: tuple) -> None:
+        self._values, self._ptr = state[0].copy(), state[1].copy()
+
+    def _act(self, args: tuple[int, int, int]) -> str | None:
+        kind, pointer, value = args
+        if kind == SWAP:
+            i, j = self._ptr[P1], self._ptr[P2]
+            self._values[i], self._values[j] = self._values[j], self._values[i]
+            return None
+        position = self._ptr[pointer] + (1 if value == RIGHT else -1)
+        last = len(self._values) if pointer == P3 else len(self._values) - 1
+        if not 0 <= position <= last:
+            side = "right" if value == RIGHT else "left"
+            return f"pointer {pointer + 1} is already at the {side} end"
+        self._ptr[pointer] = position
+        return None
+
+    def _flags(self) -> np.ndarray:
+        n, (p1, p2, p3) = len(self._values), self._ptr
+        return np.array([p1 == 0, p1 == n - 1, p2 == 0, p2 == n - 1, p3 == n], dtype=np.int8)
+
+    def _observe(self) -> dict[str, Any]:
+        return {"values": self._values[self._ptr[:2]], "flags": self._flags()}
+
+    def _solved(self) -> bool:
+        return bool(np.all(self._values[:-1] <= self._values[1:]))
+
+    # ----------------------------------------------------------------- expert
+    def _p1_at_start(self) -> bool:
+        return bool(self._ptr[P1] == 0)
+
+    def _p1_at_end(self) -> bool:
+        return bool(self._ptr[P1] == len(self._values) - 1)
+
+    def _sweeps_done(self) -> bool:
+        return bool(self._ptr[P3] == len(self._values))
+
+    def expert_BUBBLESORT(self) -> Iterator[str]:
+        yield from self.loop("BUBBLESORT", ("BUBBLE", "RESET"), self._sweeps_done)
+
+    def expert_BUBBLE(self) -> Iterator[str]:
+        if self._ptr[P2] < len(self._values) - 1:
+            yield "ACT PTR 2 RIGHT"
+        yield from self.repeat("BSTEP", self._p1_at_end)
+
+    def expert_BSTEP(self) -> Iterator[str]:
+        yield "COMPSWAP"
+        yield "RSHIFT"
+        yield from self.tail_call("BSTEP", self._p1_at_end)
+
+    def expert_COMPSWAP(self) -> Iterator[str]:
+        if self._values[self._ptr[P1]] > self._values[self._ptr[P2]]:
+            yield "ACT SWAP 1 2"
+
+    def expert_RESET(self) -> Iterator[str]:
+        yield from self.repeat("LSHIFT", self._p1_at_start)
+        yield "ACT PTR 3 RIGHT"
+
+    def expert_LSHIFT(self) -> Iterator[str]:
+        for p in (P1, P2):
+            if self._ptr[p] > 0:
+                yield f"ACT PTR {p + 1} LEFT"
+        yield from self.tail_call("LSHIFT", self._p1_at_start)
+
+    def expert_RSHIFT(self) -> Iterator[str]:
+        for p in (P1, P2):
+            if self._ptr[p] < len(self._values) - 1:
+                yield f"ACT PTR {p + 1} RIGHT"
+
+    # ----------------------------------------------------------------- rendering
+    def _window(self) -> range:
+        n = len(self._values) + 1
+        start = int(np.clip(self._ptr[P1] - RENDER_COLUMNS // 2, 0, max(0, n - RENDER_COLUMNS)))
+        return range(start, min(n, start + RENDER_COLUMNS))
+
+    def _render_text(self) -> str:
+        window = self._window()
+        cells = [" . " if c == len(self._values) else f" {self._values[c]} " for c in window]
+        marks = [
+            "".join(f" {p + 1} " if self._ptr[p] == c else "   " for c in window) for p in (P1, P2, P3)
+        ]
+        head = f"{list(self.problem)}   stack: {' > '.join(self.stack) or '(returned)'}"
+        return "\n".join([head, "ARRAY " + "".join(cells), *(f"PTR{p + 1}  " + m for p, m in enumerate(marks))]) + "\n"
+
+    def _render_image(self) -> np.ndarray:
+        window = self._window()
+        row = ["." if c == len(self._values) else str(self._values[c]) for c in window]
+        cells = [row, *([" "] * len(window) for _ in range(3))]
+        pointers = [[], *([self._ptr[p] - window.start] if self._ptr[p] in window else [] for p in (P1, P2, P3))]
+        return grid_image(cells, pointers)
