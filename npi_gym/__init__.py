@@ -34,6 +34,7 @@ _register("NPI-Addition-v0", "npi_gym.envs.addition:AdditionEnv")
 _register("NPI-Addition-Recursive-v0", "npi_gym.envs.addition:AdditionEnv", recursive=True)
 _register("NPI-Sort-v0", "npi_gym.envs.sort:SortEnv")
 _register("NPI-Sort-Recursive-v0", "npi_gym.envs.sort:SortEnv", recursive=True)
+_register("NPI-Canonicalize-v0", "npi_gym.envs.car:CanonicalizeEnv")
 from npi_gym.envs.table import register_table_envs; register_table_envs()  # noqa: E402, E702
 # --- end registrations ---
 
