@@ -53,7 +53,7 @@ BODY_COLOURS = {
     "silver": (160, 164, 172),
     "graphite": (82, 84, 92),
     "brown": (122, 82, 50),
-    "beige": (196, 176, 136),
+    "mint": (120, 196, 160),
     "pink": (212, 112, 162),
     "olive": (112, 116, 48),
 }
@@ -285,11 +285,11 @@ def build_car(p: dict[str, float], body_colour: str, roof_colour: str) -> Mesh:
     for side in (1, -1):
         y = side * (hw + 0.012)
         out = (0.0, side, 0.0)
-        zh0, zh1 = z_fascia - 0.1, z_fascia - 0.01
-        mesh.poly([(xf - 0.26, y, zh0), (xf - 0.03, y, zh0), (xf - 0.03, y, zh1), (xf - 0.26, y, zh1)],
+        zh0, zh1 = z_fascia - 0.16, z_fascia - 0.01
+        mesh.poly([(xf - 0.34, y, zh0), (xf - 0.03, y, zh0), (xf - 0.03, y, zh1), (xf - 0.34, y, zh1)],
                   "headlight", out)
-        zt0, zt1 = z_tail - 0.02 - 0.3 * (z_tail - zb), z_tail - 0.02 - 0.08 * (z_tail - zb)
-        mesh.poly([(xr + 0.02, y, zt0), (xr + 0.24, y, zt0), (xr + 0.24, y, zt1), (xr + 0.02, y, zt1)],
+        zt0, zt1 = z_tail - 0.02 - 0.32 * (z_tail - zb), z_tail - 0.02
+        mesh.poly([(xr + 0.02, y, zt0), (xr + 0.32, y, zt0), (xr + 0.32, y, zt1), (xr + 0.02, y, zt1)],
                   "taillight", out)
 
     # Wheels: 12-sided cylinders with a hub cap, dark arches behind them on the body sides.
@@ -350,21 +350,22 @@ def models() -> list[dict]:
     return out
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "palette.png").write_bytes(palette_png())
+def main(out: Path = OUT) -> None:
+    """Write the palette, every model's OBJ and MTL, and the manifest into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "palette.png").write_bytes(palette_png())
     entries = []
     for spec in models():
         name = spec["name"]
         mesh = build_car(spec["params"], spec["body"], spec["roof"])
-        (OUT / f"{name}.obj").write_text(mesh.obj_text(name))
-        (OUT / f"{name}.mtl").write_text(MTL)
+        (out / f"{name}.obj").write_text(mesh.obj_text(name))
+        (out / f"{name}.mtl").write_text(MTL)
         lo, hi = mesh.bounds()
         entries.append(dict(name=name, obj=f"{name}.obj", split=spec["split"], style=spec["style"],
                             body=spec["body"], roof=spec["roof"], triangles=mesh.triangles(),
                             bounds_min=lo, bounds_max=hi))
     manifest = {"version": 1, "generator": "assets/make_cars.py", "seed": SEED, "models": entries}
-    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
 if __name__ == "__main__":
