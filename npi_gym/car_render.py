@@ -75,11 +75,11 @@ class RenderSettings:
     image_size: int = 64
     fov_deg: float = 40.0
     margin: float = 0.04
-    light_direction: tuple[float, float, float] = (1.0, 0.6, 2.0)
+    light_direction: tuple[float, float, float] = (0.5, 0.0, 1.0)
     light_color: tuple[float, float, float] = (1.0, 1.0, 1.0)
     light_distance: float = 10.0
-    ambient: float = 0.6
-    diffuse: float = 0.5
+    ambient: float = 0.7
+    diffuse: float = 0.4
     specular: float = 0.0
     ground_rgba: tuple[float, float, float, float] = (0.56, 0.58, 0.54, 1.0)
 
