@@ -460,13 +460,15 @@ def shapes(category: str, text: bool = False) -> tuple[Shape, ...]:
 
 
 def fillings(shape: Shape, kinds: Sequence[str]) -> Iterator[Query]:
-    """Every way to fill a shape's column slots from a table's columns (word and number slots at 0)."""
+    """Every way to fill a shape's column and word slots from a table's columns."""
     numeric = [i for i, k in enumerate(kinds) if k == "number"]
     text = [i for i, k in enumerate(kinds) if k == "text"]
     condition_options = [text if k == "text" else numeric for k in shape.conditions]
     term_options = [[None] if t == "count" else numeric for t in shape.terms]
+    word_options = [range(NUM_WORDS) if k == "text" else (0,) for k in shape.conditions]
     for columns in itertools.product(*condition_options, *term_options):
-        yield _query(shape, columns, [0] * len(shape.conditions))
+        for words in itertools.product(*word_options):
+            yield _query(shape, columns, words)
 
 
 def _query(shape: Shape, columns: Sequence[int | None], words: Sequence[int]) -> Query:
@@ -500,17 +502,29 @@ def sample_query(rng: np.random.Generator, kinds: Sequence[str]) -> Query:
     return _query(shape, columns, words)
 
 
+def keywords(query: Query) -> tuple[str, ...]:
+    """The query's keywords in question order (each rendered as itself or one of its synonyms)."""
+    words = [c.kind for c in query.conditions if c.kind != "text"]
+    for i, term in enumerate(query.terms):
+        words += ["diff", term.operation] if i else [term.operation]
+    return tuple(words)
+
+
+def sample_phrases(rng: np.random.Generator, query: Query) -> tuple[tuple[str, ...], ...]:
+    """A synonym for each keyword, uniformly (word variability)."""
+    return tuple(SYNONYMS[k][rng.integers(len(SYNONYMS[k]))] for k in keywords(query))
+
+
+def all_phrases(query: Query) -> Iterator[tuple[tuple[str, ...], ...]]:
+    """Every choice of synonyms for the query's keywords."""
+    return itertools.product(*(SYNONYMS[k] for k in keywords(query)))
+
+
 def render(
-    query: Query, numbers: Sequence[float], rng: np.random.Generator | None = None
+    query: Query, numbers: Sequence[float], phrases: Sequence[tuple[str, ...]] | None = None
 ) -> tuple[str, ...]:
-    """The question's tokens; with ``rng``, each keyword is one of its synonyms (word variability)."""
-
-    def phrase(keyword: str) -> tuple[str, ...]:
-        if rng is None:
-            return CANONICAL[keyword]
-        options = SYNONYMS[keyword]
-        return options[rng.integers(len(options))]
-
+    """The question's tokens, each keyword as its phrase in ``phrases`` (default: the paper's keyword)."""
+    chosen = iter(phrases if phrases is not None else [CANONICAL[k] for k in keywords(query)])
     tokens: list[str] = []
     for i, condition in enumerate(query.conditions):
         if i:
@@ -518,22 +532,27 @@ def render(
         if condition.kind == "text":
             tokens.append(f"word:{condition.value}")
         else:
-            tokens += [*phrase(condition.kind), f"{numbers[condition.value]:.2f}"]
+            tokens += [*next(chosen), f"{numbers[condition.value]:.2f}"]
         tokens.append(COLUMN_NAMES[condition.column])
     for i, term in enumerate(query.terms):
         if i:
-            tokens += phrase("diff")
-        tokens += phrase(term.operation)
+            tokens += next(chosen)
+        tokens += next(chosen)
         if term.column is not None:
             tokens.append(COLUMN_NAMES[term.column])
     return tuple(tokens)
+
+
+def template_of(tokens: Sequence[str]) -> str:
+    """A question with its numbers replaced by N."""
+    return " ".join("N" if is_number(t) else t for t in tokens)
 
 
 _NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
 _PHRASES = {p: k for k, ps in SYNONYMS.items() for p in ps} | {p: k for k, p in CANONICAL.items()}
 _QUESTION_FORMS = (
     "[CONDITION [and|or CONDITION]] TERM  or  TERM diff TERM, where CONDITION is 'greater N X', "
-    "'lesser N X' or 'word:k X', TERM is 'sum X', 'count' or 'print X' (with their synonyms), "
+    "'lesser N X' or 'word:k X' (one word at most), TERM is 'sum X', 'count' or 'print X' (with their synonyms), "
     "X a column letter A-J and N a number; e.g. 'greater 50.32 C and lesser 20.21 E sum H'"
 )
 
@@ -619,6 +638,8 @@ def parse_question(question: str | Sequence[str]) -> tuple[Query, tuple[float, .
             if not is_condition(peek()):
                 raise fail("expected a condition after " + connective)
             conditions.append(condition())
+    if sum(c.kind == "text" for c in conditions) > 1:
+        raise fail("one word:k at most (text_match matches any word of the question)")
     terms = [term()]
     if peek() == ("keyword", "diff"):
         position += 1
@@ -667,7 +688,7 @@ class Example:
     @property
     def template(self) -> str:
         """The question with its numbers replaced by N."""
-        return " ".join("N" if is_number(t) else t for t in self.tokens)
+        return template_of(self.tokens)
 
     @property
     def question_words(self) -> np.ndarray:
@@ -739,6 +760,30 @@ def value_range(split: str) -> float:
     return 100.0 if _check_split(split) == "train" else 200.0
 
 
+def test_layouts(setting: Setting | str) -> tuple[tuple[str, ...], ...]:
+    """Every column order of the setting's test tables."""
+    setting = _setting(setting)
+    total = setting.max_columns
+    return tuple(
+        tuple("text" if i in text else "number" for i in range(total))
+        for text in itertools.combinations(range(total), setting.text_columns)
+    )
+
+
+def all_templates(setting: Setting | str) -> frozenset[str]:
+    """Every distinct template (question with numbers as N) a setting can ask about its test tables."""
+    setting = _setting(setting)
+    found: set[str] = set()
+    for kinds in test_layouts(setting):
+        for category in CATEGORIES:
+            for shape in shapes(category, "text" in kinds):
+                for query in fillings(shape, kinds):
+                    numbers = [0.0] * MAX_NUMBERS
+                    phrasings = all_phrases(query) if setting.word_variability else [None]
+                    found.update(template_of(render(query, numbers, p)) for p in phrasings)
+    return frozenset(found)
+
+
 def sample_layout(rng: np.random.Generator, setting: Setting | str, split: str) -> tuple[str, ...]:
     """Column kinds in order: training draws each kind's count from 1..max, test uses the max."""
     setting = _setting(setting)
@@ -789,7 +834,7 @@ def sample_example(
         table = sample_table(rng, sample_layout(rng, setting, split), split)
     query = sample_query(rng, table.kinds)
     numbers = sample_numbers(rng, query, split)
-    tokens = render(query, numbers, rng if setting.word_variability else None)
+    tokens = render(query, numbers, sample_phrases(rng, query) if setting.word_variability else None)
     return Example(table, tokens, query, numbers)
 
 

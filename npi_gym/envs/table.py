@@ -20,6 +20,7 @@ from npi_gym.tables import (
     STEPS,
     TOKEN_IDS,
     VOCABULARY,
+    Answer,
     Example,
     Outputs,
     Setting,
@@ -167,14 +168,8 @@ class TableEnv(gym.Env):
         self._outputs.append(outputs)
         terminated = len(self._steps) == STEPS
         self._done = terminated
-        info = self._info(reason)
-        reward = 0.0
-        if terminated:
-            prediction = answer_of(self._steps, self._outputs[1:])
-            reward = 1.0 if answers_match(prediction, example.answer) else 0.0
-            info["answer"] = example.answer
-            info["prediction"] = prediction
-        return self._observation(), reward, terminated, False, info
+        reward = 1.0 if terminated and answers_match(self.prediction, example.answer) else 0.0
+        return self._observation(), reward, terminated, False, self._info(reason)
 
     def render(self) -> str | None:
         if self.render_mode != "ansi" or self.example is None:
@@ -189,14 +184,14 @@ class TableEnv(gym.Env):
         step = self.example.program[len(self._steps)]
         return {"operation": OPERATIONS.index(step.operation), "column": step.column, "pivot": step.pivot}
 
+    @property
+    def prediction(self) -> Answer | None:
+        """The answer the steps so far wrote (a scalar or a set of (row, column) cells), or None."""
+        return answer_of(self._steps, self._outputs[1:])
+
     def flat_action_mask(self) -> np.ndarray:
         """Which of ``flat_actions`` are valid now."""
         return self._flat_mask
-
-    @property
-    def action_mask(self) -> dict[str, np.ndarray]:
-        """Masks for ``action_space.sample(mask=...)``: columns and pivots that exist, text_match if usable."""
-        return self._masks
 
     # ----------------------------------------------------------------- machinery
     def _example(self, options: dict[str, Any]) -> Example:
@@ -295,9 +290,9 @@ class TableEnv(gym.Env):
         operation[_TEXT_MATCH] = int(not table.numeric.all())
         pivots = max(1, len(example.numbers))
         self._masks = {
-            "operation": _readonly(operation),
-            "column": _readonly((np.arange(width) < columns).astype(np.int8)),
-            "pivot": _readonly((np.arange(MAX_NUMBERS) < pivots).astype(np.int8)),
+            "operation": operation,
+            "column": (np.arange(width) < columns).astype(np.int8),
+            "pivot": (np.arange(MAX_NUMBERS) < pivots).astype(np.int8),
         }
         self._flat_mask = _readonly(
             np.array([self._why_invalid(a["operation"], a["column"], a["pivot"]) is None for a in self.flat_actions])
@@ -355,7 +350,7 @@ class TableEnv(gym.Env):
         return obs
 
     def _info(self, reason: str | None) -> dict[str, Any]:
-        info: dict[str, Any] = {"action_mask": self._masks}
+        info: dict[str, Any] = {"action_mask": {key: mask.copy() for key, mask in self._masks.items()}}
         if reason is not None:
             info["invalid_call"] = reason
         return info
