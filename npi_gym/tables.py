@@ -41,6 +41,7 @@ MAX_COLUMNS = 10
 MAX_NUMBERS = 2
 NUM_WORDS = 10
 NO_NUMBER_PIVOT = -1.0
+MAX_ABS_VALUE = 1e6
 COLUMN_NAMES = "ABCDEFGHIJ"
 
 OPERATIONS = (
@@ -180,8 +181,8 @@ class Table:
                 f"a table needs at least one numeric column (questions aggregate numbers); got kinds {kinds}"
             )
         text = np.array([k == "text" for k in kinds])
-        if not np.all(np.isfinite(values)):
-            raise ValueError("table values must be finite numbers")
+        if not np.all(np.abs(values) <= MAX_ABS_VALUE):
+            raise ValueError(f"table values must be finite numbers in [-{MAX_ABS_VALUE:g}, {MAX_ABS_VALUE:g}]")
         if np.any(values[:, text] != 0) or np.any(words[:, ~text] != -1):
             raise ValueError("text columns hold value 0 and numeric columns word -1")
         if np.any((words[:, text] < 0) | (words[:, text] >= NUM_WORDS)):
@@ -612,7 +613,10 @@ def parse_question(question: str | Sequence[str]) -> tuple[Query, tuple[float, .
         position += 1
         if kind == "word":
             return Condition("text", COLUMN_NAMES.index(take("column", "a column")), _word_id(value) or 0)
-        numbers.append(float(take("number", "a number")))
+        number = float(take("number", "a number"))
+        if not abs(number) <= MAX_ABS_VALUE:
+            raise fail(f"numbers lie in [-{MAX_ABS_VALUE:g}, {MAX_ABS_VALUE:g}], not {number:g}")
+        numbers.append(number)
         column = COLUMN_NAMES.index(take("column", "a column"))
         return Condition(value, column, len(numbers) - 1)
 

@@ -332,6 +332,8 @@ def test_rendering_and_parsing_round_trip() -> None:
         ("average A", "unknown word 'average'"),
         ("greater 3 A and sum B", "expected a condition after and"),
         ("word:1 A or word:2 A count", "one word:k at most"),
+        ("greater 1e9 A count", "unknown word '1e9'"),
+        ("greater 2000000 A count", "numbers lie in [-1e+06, 1e+06]"),
     ],
 )
 def test_bad_questions_say_what_is_accepted(question: str, why: str) -> None:
@@ -360,7 +362,8 @@ def test_questions_must_fit_their_table() -> None:
         ({"A": [1.0, 2.0], "B": [1.0]}, "same number of rows"),
         ({"A": [1.0, "word:1"]}, "all numbers or all words"),
         ({"A": [1.0], "B": ["word:12"]}, "word:0..word:9"),
-        ({"A": [float("nan")]}, "finite"),
+        ({"A": [float("nan")]}, "finite numbers in [-1e+06, 1e+06]"),
+        ({"A": [2e6]}, "finite numbers in [-1e+06, 1e+06]"),
     ],
 )
 def test_bad_tables_say_what_is_accepted(columns: dict, why: str) -> None:

@@ -12,6 +12,7 @@ from npi_gym.core import InvalidCall
 from npi_gym.tables import (
     COLUMN_NAMES,
     COLUMN_OPERATIONS,
+    MAX_ABS_VALUE,
     MAX_NUMBERS,
     MAX_QUESTION_TOKENS,
     MAX_ROWS,
@@ -113,12 +114,14 @@ class TableEnv(gym.Env):
             }
         )
         vocab = len(VOCABULARY)
+        bound = MAX_ABS_VALUE
+        scalar_bound = 2 * MAX_ROWS * MAX_ABS_VALUE  # a difference of two sums at most
         self.observation_space = spaces.Dict(
             {
                 "question": spaces.Box(0, vocab - 1, (MAX_QUESTION_TOKENS,), np.int64),
-                "numbers": spaces.Box(-np.inf, np.inf, (MAX_NUMBERS,), np.float32),
+                "numbers": spaces.Box(-bound, bound, (MAX_NUMBERS,), np.float32),
                 "number_mask": spaces.MultiBinary(MAX_NUMBERS),
-                "values": spaces.Box(-np.inf, np.inf, (MAX_ROWS, columns), np.float32),
+                "values": spaces.Box(-bound, bound, (MAX_ROWS, columns), np.float32),
                 "words": spaces.Box(0, vocab - 1, (MAX_ROWS, columns), np.int64),
                 "row_mask": spaces.MultiBinary(MAX_ROWS),
                 "numeric_columns": spaces.MultiBinary(columns),
@@ -126,7 +129,7 @@ class TableEnv(gym.Env):
                 "column_names": spaces.Box(0, vocab - 1, (columns,), np.int64),
                 "step": spaces.Discrete(STEPS + 1),
                 "row_selector": spaces.MultiBinary(MAX_ROWS),
-                "scalar": spaces.Box(-np.inf, np.inf, (1,), np.float32),
+                "scalar": spaces.Box(-scalar_bound, scalar_bound, (1,), np.float32),
                 "lookup": spaces.MultiBinary((MAX_ROWS, columns)),
             }
         )
