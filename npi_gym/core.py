@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import operator
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterator
 
@@ -83,6 +84,7 @@ class ProgramEnv(gym.Env):
                 "args": spaces.MultiDiscrete(p.arg_sizes),
             }
         )
+        self._n_programs = len(p)
         self._masks = [self._mask_for(i) for i in range(len(p))]
         self._flat_masks = [
             np.array([allowed[c.program] for c in p.calls], dtype=bool)
@@ -109,14 +111,6 @@ class ProgramEnv(gym.Env):
 
     def _load(self, problem: Any) -> None:
         """Set up the state for a new problem."""
-        raise NotImplementedError
-
-    def _size(self) -> int:
-        """The loaded problem's size (columns, elements): drives the step budget and depth limit."""
-        raise NotImplementedError
-
-    def _expert_steps_bound(self) -> int:
-        """An upper bound on the expert's steps from the root on the loaded problem."""
         raise NotImplementedError
 
     def _get_state(self) -> tuple:
@@ -168,13 +162,12 @@ class ProgramEnv(gym.Env):
             callable_ = [p.name for p in self.programs.programs[1:] if not p.primitive]
             raise ValueError(f"options['program'] must be one of {callable_}, got {program!r}")
         if program == self.root:
-            self._target = None
-            opening = Call(self.programs.ids[self.root], (0, 0, 0))
-            self._budget = 2 * self._expert_steps_bound() + 2
+            opening, self._target = Call(self.programs.ids[program], (0, 0, 0)), None
+            expert_steps, deepest = self._measure_expert()
         else:
-            opening, self._target, expert_steps = self._sample_subprogram(self.programs.ids[program])
-            self._budget = 2 * expert_steps + 2
-        self._max_depth = self._depth_limit()
+            opening, self._target, expert_steps, deepest = self._sample_subprogram(self.programs.ids[program])
+        self._budget = 2 * expert_steps + 2
+        self._max_depth = 2 * deepest + 2 if self.recursive else self.programs.depth(program)
         self._start = (self._get_state(), opening, self._target)
         self._open(opening)
         return self._observation(), self._info(None)
@@ -208,13 +201,15 @@ class ProgramEnv(gym.Env):
 
     # ----------------------------------------------------------------- public helpers
     def expert_action(self) -> dict[str, Any] | None:
+        """The reference program's next call as an action, while the agent has followed it; else None."""
+        call = self.expert_call()
+        return None if call is None else self.call_to_action(call)
+
+    def expert_call(self) -> Call | None:
         """The reference program's next call, while the agent has followed it; else None."""
-        if not self._frames or self._done:
+        if not self._frames or self._done or not self._frames[-1].on_track:
             return None
-        frame = self._frames[-1]
-        if not frame.on_track:
-            return None
-        return self.call_to_action(self._expert_next(frame))
+        return self._expert_next(self._frames[-1])
 
     def call_to_action(self, call: Call | str) -> dict[str, Any]:
         """An action of the action space for a call, given as a Call or as text like ``"ADD1"``."""
@@ -230,6 +225,11 @@ class ProgramEnv(gym.Env):
     def stack(self) -> tuple[str, ...]:
         """Names of the running programs, outermost first."""
         return tuple(self.programs.names[f.call.program] for f in self._frames)
+
+    @property
+    def depth(self) -> int:
+        """How many programs are running (0 once the episode's opening program has returned)."""
+        return len(self._frames)
 
     @property
     def steps(self) -> int:
@@ -267,12 +267,6 @@ class ProgramEnv(gym.Env):
             yield program
 
     # ----------------------------------------------------------------- machinery
-    def _depth_limit(self) -> int:
-        table_depth = self.programs.depth(self.root)
-        if not self.recursive:
-            return table_depth
-        return 2 * (table_depth + self._size())
-
     def _open(self, opening: Call) -> None:
         self._frames = [Frame(opening, self._expert(opening.program))]
         self._history = []
@@ -294,14 +288,12 @@ class ProgramEnv(gym.Env):
         frame = self._frames[-1]
         programs = self.programs
         if not programs.call_mask[frame.call.program, call.program]:
-            allowed = [programs.names[i] for i in np.flatnonzero(programs.call_mask[frame.call.program])]
             return (
                 f"{programs.names[frame.call.program]} may not call {programs.names[call.program]}; "
-                f"it may call {allowed}"
+                f"it may call {programs.allowed_calls[frame.call.program]}"
             )
         if not programs.accepts(call):
-            accepted = [programs.text(c) for c in programs.calls if c.program == call.program]
-            return f"{programs.text(call)}: arguments not accepted; accepted: {accepted}"
+            return f"{programs.text(call)}: arguments not accepted; accepted: {programs.accepted_args[call.program]}"
         expected = self._expert_next(frame) if frame.on_track else None
         if programs.programs[call.program].primitive:
             reason = self._act(call.args)
@@ -324,57 +316,78 @@ class ProgramEnv(gym.Env):
             return self._solved()
         return _states_equal(self._get_state(), self._target)
 
-    def _sample_subprogram(self, program: int) -> tuple[Call, tuple, int]:
-        """Run the expert from the root; pick one of its calls of ``program`` at random.
+    def _expert_calls(self) -> Iterator[tuple[int, Call]]:
+        """Play the expert from the root on the current state, yielding (frames open, call) per call.
 
-        Returns the call, the state the expert reaches when that call returns, and the number of
-        steps the expert takes inside it; the env is left in the state just before the call.
+        Each call is yielded before it takes effect. Leaves the state where the expert ends.
         """
+        programs = self.programs
+        routines = [self._expert(programs.ids[self.root])]
+        while routines:
+            text = next(routines[-1], None)
+            call = RETURN_CALL if text is None else programs.parse(text)
+            yield len(routines), call
+            if call.program == 0:
+                routines.pop()
+            elif programs.programs[call.program].primitive:
+                self._act(call.args)
+            else:
+                routines.append(self._expert(call.program))
+
+    def _measure_expert(self) -> tuple[int, int]:
+        """The expert's number of steps and deepest stack from the root; the state is left as it was."""
         start = self._get_state()
-        self._open(Call(self.programs.ids[self.root], (0, 0, 0)))
-        self._budget = 2 * self._expert_steps_bound() + 2
-        occurrences: list[tuple[tuple, Call, int, tuple]] = []
-        open_at: list[tuple[int, tuple, Call, int]] = []
-        while self._frames:
-            call = self._expert_next(self._frames[-1])
+        steps = deepest = 0
+        for depth, _ in self._expert_calls():
+            steps += 1
+            deepest = max(deepest, depth)
+        self._set_state(start)
+        return steps, deepest
+
+    def _sample_subprogram(self, program: int) -> tuple[Call, tuple, int, int]:
+        """Pick one of the expert's calls of ``program`` at random, playing the expert from the root.
+
+        Returns the call, the state the expert reaches when that call returns, the expert's steps
+        inside it and its deepest stack there; the env is left in the state just before the call.
+        """
+        occurrences: list[tuple[tuple, Call, int, int, tuple]] = []
+        open_at: list[list] = []
+        for step, (depth, call) in enumerate(self._expert_calls()):
+            for record in open_at:
+                record[4] = max(record[4], depth - record[0] + 1)
             if call.program == program:
-                open_at.append((len(self._frames) + 1, self._get_state(), call, self._steps))
-            self._execute(call)
-            while open_at and len(self._frames) < open_at[-1][0]:
-                _, before, opened, steps = open_at.pop()
-                occurrences.append((before, opened, self._steps - steps - 1, self._get_state()))
+                open_at.append([depth + 1, self._get_state(), call, step, 1])
+            elif call.program == 0 and open_at and depth == open_at[-1][0]:
+                _, before, opened, first, deepest = open_at.pop()
+                occurrences.append((before, opened, step - first, deepest, self._get_state()))
         if not occurrences:
-            self._set_state(start)
             raise ValueError(
-                f"the expert never calls {self.programs.names[program]} on this problem; "
-                "try a larger options['length']"
+                f"the expert of {type(self).__name__} never calls {self.programs.names[program]} "
+                "on this problem; try a larger options['length']"
             )
-        before, opened, steps, after = occurrences[int(self.np_random.integers(len(occurrences)))]
+        before, opened, steps, deepest, after = occurrences[int(self.np_random.integers(len(occurrences)))]
         self._set_state(before)
-        return opened, after, steps
+        return opened, after, steps, deepest
 
     def _as_call(self, action: Any) -> Call:
-        sizes = self.programs.arg_sizes
+        s0, s1, s2 = self.programs.arg_sizes
         try:
             program, args = action["program"], action["args"]
-            if isinstance(program, np.ndarray) and program.shape == ():
-                program = program.item()
             if isinstance(args, np.ndarray):
-                args = args.tolist() if args.dtype.kind in "iu" else ()
-            args = tuple(args)
-            if (
-                isinstance(program, (int, np.integer))
-                and 0 <= program < len(self.programs)
-                and len(args) == 3
-                and all(isinstance(a, (int, np.integer)) and 0 <= a < n for a, n in zip(args, sizes))
-            ):
-                return Call(int(program), (int(args[0]), int(args[1]), int(args[2])))
-        except (KeyError, TypeError, IndexError):
+                if args.dtype.kind not in "iu":
+                    raise TypeError
+                a0, a1, a2 = args.tolist()
+            else:
+                a0, a1, a2 = (operator.index(a) for a in args)
+            program = operator.index(program)
+            if 0 <= program < self._n_programs and 0 <= a0 < s0 and 0 <= a1 < s1 and 0 <= a2 < s2:
+                return Call(program, (a0, a1, a2))
+        except (KeyError, TypeError, IndexError, ValueError):
             pass
         raise ValueError(
             f"action {action!r} is not in the action space {self.action_space}: expected "
             f"{{'program': an int in [0, {len(self.programs)}), "
-            f"'args': 3 ints with each below {list(sizes)}}}"
+            f"'args': 3 ints below {[s0, s1, s2]}}}"
         )
 
     def _observation(self) -> dict[str, Any]:

@@ -73,6 +73,12 @@ class ProgramSet:
                 self._text_to_call[full] = call
                 self._call_to_text[call] = full
         self.calls: tuple[Call, ...] = tuple(self._call_to_text)
+        self.accepted_args: tuple[str, ...] = tuple(
+            ", ".join(repr(self._call_to_text[c]) for c in self.calls if c.program == i) for i in range(len(self))
+        )
+        self.allowed_calls: tuple[str, ...] = tuple(
+            ", ".join(self.names[j] for j in np.flatnonzero(row)) for row in self.call_mask
+        )
 
     def __len__(self) -> int:
         return len(self.programs)

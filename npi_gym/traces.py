@@ -92,14 +92,13 @@ def rollout(env: gym.Env, seed: int | None = None, options: dict[str, Any] | Non
     frame_of_depth = [0]
     frames_opened = 1
     while True:
-        action = base.expert_action()
-        if action is None:
+        call = base.expert_call()
+        if call is None:
             raise RuntimeError("the expert has no next call: the episode left the expert's path")
-        call = base.action_to_call(action)
-        depth = len(base.stack)
+        depth = base.depth
         trace.steps.append(TraceStep(frame_of_depth[depth - 1], depth, obs, call))
-        obs, reward, terminated, truncated, _ = env.step(action)
-        new_depth = len(base.stack)
+        obs, reward, terminated, truncated, _ = env.step(base.call_to_action(call))
+        new_depth = base.depth
         if new_depth > depth:
             frame_of_depth[depth:] = [frames_opened]
             frames_opened += 1

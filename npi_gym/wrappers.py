@@ -74,10 +74,10 @@ class PreviousCall(gym.ObservationWrapper):
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         call = self.env.unwrapped.action_to_call(action)
-        depth = len(self.env.unwrapped.stack)
+        depth = self.env.unwrapped.depth
         result = self.env.step(action)
         if "invalid_call" not in result[4]:
-            new_depth = len(self.env.unwrapped.stack)
+            new_depth = self.env.unwrapped.depth
             if new_depth < depth:
                 self._last.pop()
             else:

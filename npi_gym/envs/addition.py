@@ -100,7 +100,7 @@ class AdditionEnv(ProgramEnv):
     def _check_number(self, x: Any, accepted: str) -> str:
         if isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= 0:
             return np.base_repr(int(x), self.base)
-        if isinstance(x, str) and x and all("0" <= ch < str(self.base) for ch in x):
+        if isinstance(x, str) and x and all(ch in "0123456789"[: self.base] for ch in x):
             return x.lstrip("0") or "0"
         raise ValueError(f"an addition problem is {accepted}; {x!r} is not a number of that kind")
 
@@ -110,12 +110,6 @@ class AdditionEnv(ProgramEnv):
         for row, number in zip((INP1, INP2), problem):
             self._pad[row, width - len(number) :] = np.frombuffer(number.encode(), np.uint8) - ord("0")
         self._ptr = np.full(4, width - 1, dtype=np.int64)
-
-    def _size(self) -> int:
-        return self._pad.shape[1]
-
-    def _expert_steps_bound(self) -> int:
-        return (16 if self.recursive else 14) * self._size() + 1
 
     # ----------------------------------------------------------------- state
     @property

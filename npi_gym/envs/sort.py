@@ -100,13 +100,6 @@ class SortEnv(ProgramEnv):
         self._values = np.array(problem, dtype=np.int64)
         self._ptr = np.zeros(3, dtype=np.int64)
 
-    def _size(self) -> int:
-        return len(self._values)
-
-    def _expert_steps_bound(self) -> int:
-        n = self._size()
-        return 12 * n * n + 8 * n + 1
-
     # ----------------------------------------------------------------- state
     @property
     def array(self) -> np.ndarray:
