@@ -74,7 +74,7 @@ class SortEnv(ProgramEnv):
     # ----------------------------------------------------------------- problem
     def _task_spaces(self) -> dict[str, spaces.Space]:
         return {
-            "values": spaces.MultiDiscrete([self.max_value + 1] * 2),
+            "numbers": spaces.MultiDiscrete([self.max_value + 1] * 2),
             "flags": spaces.MultiBinary(5),
         }
 
@@ -134,7 +134,7 @@ class SortEnv(ProgramEnv):
         return np.array([p1 == 0, p1 == n - 1, p2 == 0, p2 == n - 1, p3 == n], dtype=np.int8)
 
     def _observe(self) -> dict[str, Any]:
-        return {"values": self._values[self._ptr[:2]], "flags": self._flags()}
+        return {"numbers": self._values[self._ptr[:2]], "flags": self._flags()}
 
     def _solved(self) -> bool:
         return bool(np.all(self._values[:-1] <= self._values[1:]))
