@@ -92,10 +92,6 @@ class RenderSettings:
         return dataclasses.replace(self, image_size=image_size)
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v)
-
-
 def camera_direction(az_deg: float, el_deg: float) -> np.ndarray:
     """Unit vector from the car's centre towards the camera."""
     a, e = math.radians(az_deg), math.radians(el_deg)
@@ -105,19 +101,15 @@ def camera_direction(az_deg: float, el_deg: float) -> np.ndarray:
 def camera_distance(model: CarModel, settings: RenderSettings) -> float:
     """The closest fixed distance at which the model's box fits the frame from every grid pose."""
     lo, hi = np.array(model.bounds_min), np.array(model.bounds_max)
-    centre = (lo + hi) / 2
     corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-    q = corners - centre
+    q = corners - (lo + hi) / 2
+    back = np.array([camera_direction(azimuth_deg(a), el) for a in range(N_AZIMUTHS) for el in ELEVATIONS])
+    right = np.cross(-back, [0.0, 0.0, 1.0])
+    right /= np.linalg.norm(right, axis=1, keepdims=True)
+    up = np.cross(right, -back)
+    extent = np.maximum(np.abs(q @ right.T), np.abs(q @ up.T))
     t = math.tan(math.radians(settings.fov_deg) / 2) * (1 - settings.margin)
-    need = 0.0
-    for el in ELEVATIONS:
-        for az_bin in range(N_AZIMUTHS):
-            back = camera_direction(azimuth_deg(az_bin), el)
-            right = _unit(np.cross(-back, [0.0, 0.0, 1.0]))
-            up = np.cross(right, -back)
-            extent = np.maximum(np.abs(q @ right), np.abs(q @ up))
-            need = max(need, float(np.max(extent / t + q @ back)))
-    return need
+    return float(np.max(extent / t + q @ back.T))
 
 
 class CarRenderer:
@@ -281,6 +273,7 @@ class ViewCache:
             return views
         key = (name, self.settings.key())
         views = _SHARED.get(key)
+        path = self.path(name)
         if views is None:
             views = self._load(name)
             if views is None:
@@ -288,6 +281,8 @@ class ViewCache:
                 self.renders += 1
                 self._store(name, views)
             _SHARED[key] = views
+        elif path is not None and not path.exists():
+            self._store(name, views)
         self._views[name] = views
         while len(self._views) > 1 and sum(v.nbytes for v in self._views.values()) > self.max_bytes:
             self._views.popitem(last=False)
