@@ -51,6 +51,13 @@ def lit_like(image: np.ndarray, base: np.ndarray) -> np.ndarray:
     return ((k > 0.5) & (residual < 0.06)).reshape(image.shape[:2])
 
 
+def expert_steps(start: tuple[int, int], target: tuple[int, int]) -> int:
+    """The expert's calls from GOTO, returns included: 3 + (h + 3 or 1) + (v + 3 or 1)."""
+    d = ((target[0] - start[0]) // 15) % 24
+    h, v = min(d, 24 - d), abs(target[1] - start[1]) // 15
+    return 3 + (h + 3 if h else 1) + (v + 3 if v else 1)
+
+
 def run_expert(env: CanonicalizeEnv) -> tuple[float, int, list[str]]:
     """Follow the expert to the end of the episode: (reward, steps, calls made)."""
     calls = []
@@ -325,9 +332,8 @@ def test_expert_solves_every_start_pose_on_every_model() -> None:
     for model in model_names("all"):
         for start in START_POSES:
             env.reset(options={"problem": (model, start, (0, 15))})
-            bound = env._expert_steps_bound()
             reward, steps, calls = run_expert(env)
-            assert reward == 1.0 and env.pose == (0, 15) and steps == bound
+            assert reward == 1.0 and env.pose == (0, 15) and steps == expert_steps(start, (0, 15))
             assert sum(c.startswith("ACT") for c in calls) == (abs(start[0]) + abs(start[1] - 15)) // 15
     env.close()
 
@@ -339,9 +345,10 @@ def test_expert_solves_random_targets_and_its_step_count_is_exact() -> None:
     for seed in range(300):
         env.reset(seed=seed)
         targets.add(env.target_pose)
-        bound = env._expert_steps_bound()
+        expected = expert_steps(env.pose, env.target_pose)
+        assert env.step_budget == 2 * expected + 2
         reward, steps, _ = run_expert(env)
-        assert reward == 1.0 and steps == bound
+        assert reward == 1.0 and steps == expected
     assert len(targets) > 100
     env.close()
 

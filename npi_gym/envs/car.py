@@ -216,18 +216,6 @@ class CanonicalizeEnv(ProgramEnv):
         self._target_bins = np.array([_az_bin(target[0]), _el_bin(target[1])], dtype=np.int64)
         self._cache.views(self._model)
 
-    def _moves(self) -> tuple[int, int]:
-        _, h = horizontal_plan(self._pose[0], self._target_bins[0])
-        _, v = vertical_plan(self._pose[1], self._target_bins[1])
-        return int(h), int(v)
-
-    def _size(self) -> int:
-        return max(1, sum(self._moves()))
-
-    def _expert_steps_bound(self) -> int:
-        h, v = self._moves()
-        return 3 + (h + 3 if h else 1) + (v + 3 if v else 1)
-
     # ----------------------------------------------------------------- state
     @property
     def model(self) -> str:
