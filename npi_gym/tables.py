@@ -28,6 +28,7 @@ description. Where the paper is silent, these are the rules (and ``tests/test_ta
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -112,7 +113,10 @@ def op_difference(scalar_t3: np.ndarray, scalar_t1: np.ndarray) -> np.ndarray:
 
 
 def op_greater(values: np.ndarray, numeric_cells: np.ndarray, pivot: np.ndarray | float) -> np.ndarray:
-    """Per column, the rows (all of them, not only selected ones) whose value exceeds the pivot."""
+    """Per column, the rows (all of them, not only selected ones) whose value exceeds the pivot.
+
+    values (..., R, C); numeric_cells broadcastable to it (e.g. (C,) numeric-column flags); pivot (...).
+    """
     pivot = np.asarray(pivot, dtype=float)[..., None, None]
     return ((values > pivot) & numeric_cells).astype(float)
 
@@ -223,10 +227,12 @@ class Table:
     def shape(self) -> tuple[int, int]:
         return self.values.shape
 
-    @property
+    @functools.cached_property
     def numeric(self) -> np.ndarray:
         """(C,) bool: which columns are numeric."""
-        return np.array([k == "number" for k in self.kinds])
+        numeric = np.array([k == "number" for k in self.kinds])
+        numeric.flags.writeable = False
+        return numeric
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -238,9 +244,11 @@ class Table:
         return float(self.values[row, column])
 
 
+_WORD_IDS = {f"word:{k}": k for k in range(NUM_WORDS)}
+
+
 def _word_id(token: str) -> int | None:
-    match = re.fullmatch(r"word:(\d)", token)
-    return int(match.group(1)) if match else None
+    return _WORD_IDS.get(token)
 
 
 # ----------------------------------------------------------------------------------- programs
@@ -311,7 +319,6 @@ def run_step(
     rows, columns = table.shape
     op, j = step.operation, step.column
     no_rows, no_lookup = np.zeros(rows), np.zeros((rows, columns))
-    numeric_cells = np.broadcast_to(table.numeric, (rows, columns))
     if op in SCALAR_OPERATIONS:
         if op == "sum":
             scalar = op_sum(before(1).selector, table.values)[j]
@@ -325,9 +332,9 @@ def run_step(
         lookup[:, j] = op_assign(before(1).selector, np.ones((rows, columns)))[:, j]
         return Outputs(no_rows, 0.0, lookup)
     if op == "greater":
-        selector = op_greater(table.values, numeric_cells, pivot_value(numbers, step.pivot))[:, j]
+        selector = op_greater(table.values, table.numeric, pivot_value(numbers, step.pivot))[:, j]
     elif op == "lesser":
-        selector = op_lesser(table.values, numeric_cells, pivot_value(numbers, step.pivot))[:, j]
+        selector = op_lesser(table.values, table.numeric, pivot_value(numbers, step.pivot))[:, j]
     elif op == "and":
         selector = op_and(before(1).selector, before(2).selector)
     elif op == "or":
@@ -694,10 +701,12 @@ class Example:
         """The question with its numbers replaced by N."""
         return template_of(self.tokens)
 
-    @property
+    @functools.cached_property
     def question_words(self) -> np.ndarray:
         """(NUM_WORDS,) bool: the words word:k in the question."""
-        return question_word_flags([w for w in map(_word_id, self.tokens) if w is not None])
+        flags = question_word_flags([w for w in map(_word_id, self.tokens) if w is not None])
+        flags.flags.writeable = False
+        return flags
 
 
 def make_example(question: str | Sequence[str], table: Table) -> Example:
@@ -795,8 +804,10 @@ def sample_layout(rng: np.random.Generator, setting: Setting | str, split: str) 
     if _check_split(split) == "train":
         numeric = int(rng.integers(1, numeric + 1))
         text = int(rng.integers(1, text + 1)) if text else 0
-    kinds = np.array(["number"] * numeric + ["text"] * text)
-    return tuple(str(k) for k in rng.permutation(kinds))
+    kinds = ["number"] * numeric + ["text"] * text
+    if not text:
+        return tuple(kinds)
+    return tuple(kinds[i] for i in rng.permutation(len(kinds)))
 
 
 def sample_table(rng: np.random.Generator, kinds: Sequence[str], split: str) -> Table:
@@ -826,6 +837,17 @@ def sample_numbers(rng: np.random.Generator, query: Query, split: str) -> tuple[
     return tuple(numbers)
 
 
+def sample_question(
+    rng: np.random.Generator, setting: Setting | str, kinds: Sequence[str], split: str
+) -> tuple[Query, tuple[float, ...], tuple[str, ...]]:
+    """A random question over tables with these column kinds: its query, numbers and tokens."""
+    setting = _setting(setting)
+    query = sample_query(rng, kinds)
+    numbers = sample_numbers(rng, query, split)
+    tokens = render(query, numbers, sample_phrases(rng, query) if setting.word_variability else None)
+    return query, numbers, tokens
+
+
 def sample_example(
     rng: np.random.Generator,
     setting: Setting | str = "5col",
@@ -833,12 +855,9 @@ def sample_example(
     table: Table | None = None,
 ) -> Example:
     """A random question (with its table unless one is given) of a setting and split."""
-    setting = _setting(setting)
     if table is None:
         table = sample_table(rng, sample_layout(rng, setting, split), split)
-    query = sample_query(rng, table.kinds)
-    numbers = sample_numbers(rng, query, split)
-    tokens = render(query, numbers, sample_phrases(rng, query) if setting.word_variability else None)
+    query, numbers, tokens = sample_question(rng, setting, table.kinds, split)
     return Example(table, tokens, query, numbers)
 
 

@@ -53,6 +53,8 @@ TABLE_ENV_IDS = {
     "NPI-Table-Text-5Col-v0": {"numeric_columns": 3, "text_columns": 2},
 }
 _TEXT_MATCH = OPERATIONS.index("text_match")
+_USES_COLUMN = np.array([op in COLUMN_OPERATIONS for op in OPERATIONS])
+_USES_PIVOT = np.array([op in PIVOT_OPERATIONS for op in OPERATIONS])
 
 
 def register_table_envs() -> None:
@@ -139,6 +141,7 @@ class TableEnv(gym.Env):
             for c in (range(columns) if op in COLUMN_OPERATIONS else (0,))
             for p in (range(MAX_NUMBERS) if op in PIVOT_OPERATIONS else (0,))
         )
+        self._flat_arrays = tuple(np.array([a[k] for a in self.flat_actions]) for k in ("operation", "column", "pivot"))
         self.example: Example | None = None
         self._done = True
 
@@ -297,8 +300,9 @@ class TableEnv(gym.Env):
             "column": (np.arange(width) < columns).astype(np.int8),
             "pivot": (np.arange(MAX_NUMBERS) < pivots).astype(np.int8),
         }
+        ops, cols, pivs = self._flat_arrays
         self._flat_mask = _readonly(
-            np.array([self._why_invalid(a["operation"], a["column"], a["pivot"]) is None for a in self.flat_actions])
+            operation.astype(bool)[ops] & (~_USES_COLUMN[ops] | (cols < columns)) & (~_USES_PIVOT[ops] | (pivs < pivots))
         )
 
     def _as_triple(self, action: Any) -> tuple[int, int, int]:

@@ -1,0 +1,114 @@
+"""Distinct question templates per NPI-Table setting, against the Neural Programmer paper's table.
+
+A template is a question with its numbers replaced by N (column letters, keywords and words word:k
+kept). Counts: every template a setting's test tables allow (enumerated exactly), the distinct
+templates in a sampled test set, and the share of those also in a sampled training set of the
+paper's size (50,000 questions). Questions are drawn exactly as npi_gym.tables.dataset draws them,
+without building the tables. Writes benchmarks/results/table_templates.md (about 3 minutes).
+
+    python benchmarks/table_templates.py [--train 50000] [--test 100000] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+
+from npi_gym import tables as T
+
+RESULTS = Path(__file__).parent / "results"
+PAPER = {  # setting: (test templates, test templates seen in training %)
+    "1col": (23, 100.0),
+    "3col": (307, 100.0),
+    "5col": (1231, 98.62),
+    "10col": (7900, 62.44),
+    "words-1col": (1368, 100.0),
+    "words-5col": (24000, 31.31),
+    "text-2col": (1125, 97.42),
+    "text-5col": (14600, 31.02),
+}
+SETTING_NAMES = {
+    "1col": "single column",
+    "3col": "3 columns",
+    "5col": "5 columns",
+    "10col": "10 columns",
+    "words-1col": "word variability, 1 column",
+    "words-5col": "word variability, 5 columns",
+    "text-2col": "text match, 2 columns",
+    "text-5col": "text match, 5 columns",
+}
+
+
+def sampled_templates(setting: str, split: str, n: int, seed: int) -> set[str]:
+    """The distinct templates among ``n`` questions drawn as the dataset draws them."""
+    rng = np.random.default_rng(seed)
+    found = set()
+    for _ in range(n):
+        kinds = T.sample_layout(rng, setting, split)
+        _, _, tokens = T.sample_question(rng, setting, kinds, split)
+        found.add(T.template_of(tokens))
+    return found
+
+
+def table_rows(train: int, test: int, seed: int) -> list[tuple]:
+    """Per setting: (setting, paper count, enumerated, sampled test, seen % ours, seen % paper, words as W)."""
+    rows = []
+    for setting in T.SETTINGS:
+        every = T.all_templates(setting)
+        abstract = {re.sub(r"word:\d", "W", t) for t in every}
+        test_set = sampled_templates(setting, "test", test, seed)
+        train_set = sampled_templates(setting, "train", train, seed + 1)
+        seen = 100.0 * len(test_set & train_set) / len(test_set)
+        paper, paper_seen = PAPER[setting]
+        rows.append((setting, paper, len(every), len(test_set), seen, paper_seen, len(abstract)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train", type=int, default=50_000, help="training questions sampled")
+    parser.add_argument("--test", type=int, default=100_000, help="test questions sampled")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    rows = table_rows(args.train, args.test, args.seed)
+    lines = [
+        "# NPI-Table: distinct question templates per setting",
+        "",
+        "A template is a question with its numbers replaced by N; column letters, keywords (or their",
+        "synonyms) and words word:k are part of it. *Enumerated*: every template the setting's test tables",
+        "allow, counted exactly. *Sampled*: distinct templates among "
+        f"{args.test:,} test questions; *seen in training*: the share of those among {args.train:,} sampled",
+        "training questions (the paper's training set size). Text settings place their text columns at",
+        "random, so a template's letters vary with the layout; *words as W* counts text templates with",
+        "the word abstracted.",
+        "",
+        "Reading: the paper's 23, 307, 1,231 and 1,368 are exactly the enumerated counts of the paper's",
+        "templates. Its larger figures (10 columns, word variability on 5 columns) lie below the enumerated",
+        "counts and near the distinct templates of a sampled test set of about 100,000 questions, which",
+        "is how they read best. The paper does not spell out its text-match templates; ours allow one",
+        "text-match condition wherever a comparison stands (comparison and logic categories), which gives",
+        "fewer templates than the paper reports for text match. Our seen-in-training shares are lower",
+        "than the paper's for 5 and 10 columns: with the column count uniform in 1..max, training tables",
+        "wide enough for the last columns are rare; the paper's training draw seems to have had more of them.",
+        "",
+        f"Command: `python benchmarks/table_templates.py --train {args.train} --test {args.test} --seed {args.seed}`",
+        "",
+        "| setting | paper: test templates | ours: enumerated | ours: sampled test set | seen in training: ours | seen in training: paper | enumerated, words as W |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for setting, paper, every, sampled, seen, paper_seen, abstract in rows:
+        words = f"{abstract:,}" if T.SETTINGS[setting].text_columns else ""
+        lines.append(
+            f"| {SETTING_NAMES[setting]} | {paper:,} | {every:,} | {sampled:,} | {seen:.2f}% | {paper_seen:.2f}% | {words} |"
+        )
+    report = "\n".join(lines) + "\n"
+    print(report)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "table_templates.md").write_text(report)
+
+
+if __name__ == "__main__":
+    main()
