@@ -50,10 +50,24 @@ def scratch_pad_ids() -> list[str]:
     return [i for i in npi_gym.ENV_IDS if i.startswith(("NPI-Addition", "NPI-Sort"))]
 
 
+def table_ids() -> list[str]:
+    return [i for i in npi_gym.ENV_IDS if i.startswith("NPI-Table")]
+
+
+def table_rows(seconds: float) -> list[tuple[str, float, float]]:
+    """(env id, episodes/s, steps/s) of every NPI-Table id, env time only."""
+    rows = []
+    for env_id in table_ids():
+        rate, steps, episodes = steps_per_second(env_id, seconds)
+        rows.append((env_id, rate * episodes / steps, rate))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="wall time per env")
     parser.add_argument("--ids", nargs="*", default=None, help="env ids (default: the scratch-pad envs)")
+    parser.add_argument("--skip-tables", action="store_true", help="leave out the NPI-Table section")
     args = parser.parse_args()
     ids = args.ids or scratch_pad_ids()
 
@@ -62,6 +76,7 @@ def main() -> None:
     for env_id in ids:
         rate, steps, episodes = steps_per_second(env_id, args.seconds)
         rows.append((env_id, rate, steps, episodes))
+    tables = [] if args.skip_tables else table_rows(args.seconds)
     reference.append(steps_per_second(REFERENCE, args.seconds)[0])
     cartpole = sum(reference) / len(reference)
 
@@ -81,6 +96,17 @@ def main() -> None:
     for env_id, rate, _, episodes in rows:
         ratio = cartpole / rate
         lines.append(f"| {env_id} | {rate:,.0f} | {episodes} | {ratio:.2f}x | {'yes' if ratio <= TARGET_RATIO else 'NO'} |")
+    if tables:
+        lines += [
+            "",
+            "## NPI-Table envs",
+            "",
+            "Four steps per episode and a freshly drawn table and question at every reset, which dominates.",
+            "",
+            f"| env | episodes/s | steps/s | cost per step vs {REFERENCE} |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {i} | {eps:,.0f} | {rate:,.0f} | {cartpole / rate:.2f}x |" for i, eps, rate in tables]
     report = "\n".join(lines) + "\n"
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
