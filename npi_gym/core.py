@@ -399,10 +399,8 @@ class ProgramEnv(gym.Env):
 
     def _info(self, reason: str | None) -> dict[str, Any]:
         program = self._frames[-1].call.program if self._frames else 0
-        mask = self._masks[program]
-        info: dict[str, Any] = {
-            "action_mask": {"program": mask["program"].copy(), "args": tuple(m.copy() for m in mask["args"])}
-        }
+        program_mask, (a0, a1, a2) = self._masks[program]
+        info: dict[str, Any] = {"action_mask": {"program": program_mask.copy(), "args": (a0.copy(), a1.copy(), a2.copy())}}
         if reason is not None:
             info["invalid_call"] = reason
         return info
@@ -413,7 +411,7 @@ class ProgramEnv(gym.Env):
             return self.programs.call_mask[program]
         return np.arange(len(self.programs)) == 0
 
-    def _mask_for(self, program: int) -> dict[str, Any]:
+    def _mask_for(self, program: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """Masks for ``action_space.sample(mask=...)`` while ``program`` runs (0: episode over)."""
         p = self.programs
         allowed = self._allowed(program)
@@ -422,7 +420,7 @@ class ProgramEnv(gym.Env):
             if allowed[call.program]:
                 for k in range(3):
                     arg_masks[k][call.args[k]] = 1
-        return {"program": allowed.astype(np.int8), "args": tuple(arg_masks)}
+        return allowed.astype(np.int8), tuple(arg_masks)
 
     def flat_action_mask(self) -> np.ndarray:
         """Which of ``self.programs.calls`` the running program may make now."""

@@ -13,6 +13,8 @@ from npi_gym.rendering import grid_image
 
 ROWS = ("INP1", "INP2", "CARRY", "OUT")
 INP1, INP2, CARRY, OUT = range(4)
+ALL_ROWS = np.arange(4)
+INPUT_ROWS = np.arange(3)
 PTR, WRITE = 0, 1
 LEFT, RIGHT = 0, 1
 MAX_BASE = 10
@@ -142,7 +144,7 @@ class AdditionEnv(ProgramEnv):
         return None
 
     def _observe(self) -> dict[str, Any]:
-        return {"digits": self._pad[(INP1, INP2, CARRY, OUT), self._ptr]}
+        return {"digits": self._pad[ALL_ROWS, self._ptr]}
 
     def _solved(self) -> bool:
         return bool(np.array_equal(self._pad[OUT], self._expected_output()))
@@ -165,7 +167,7 @@ class AdditionEnv(ProgramEnv):
         return 0 if d == self.base else d
 
     def _columns_done(self) -> bool:
-        return bool(np.all(self._pad[(INP1, INP2, CARRY), self._ptr[:3]] == self.base))
+        return bool(np.all(self._pad[INPUT_ROWS, self._ptr[:3]] == self.base))
 
     def expert_ADD(self) -> Iterator[str]:
         yield from self.loop("ADD", ("ADD1", "LSHIFT"), self._columns_done)

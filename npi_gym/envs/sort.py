@@ -97,23 +97,24 @@ class SortEnv(ProgramEnv):
         return tuple(values)
 
     def _load(self, problem: tuple[int, ...]) -> None:
-        self._values = np.array(problem, dtype=np.int64)
-        self._ptr = np.zeros(3, dtype=np.int64)
+        self._values = list(problem)
+        self._ptr = [0, 0, 0]
 
     # ----------------------------------------------------------------- state
     @property
     def array(self) -> np.ndarray:
-        return self._values.copy()
+        return np.array(self._values, dtype=np.int64)
 
     @property
     def pointers(self) -> np.ndarray:
-        return self._ptr.copy()
+        """Positions of pointers 1, 2 and 3."""
+        return np.array(self._ptr, dtype=np.int64)
 
     def _get_state(self) -> tuple:
-        return self._values.copy(), self._ptr.copy()
+        return tuple(self._values), tuple(self._ptr)
 
     def _set_state(self, state: tuple) -> None:
-        self._values, self._ptr = state[0].copy(), state[1].copy()
+        self._values, self._ptr = list(state[0]), list(state[1])
 
     def _act(self, args: tuple[int, int, int]) -> str | None:
         kind, pointer, value = args
@@ -134,20 +135,21 @@ class SortEnv(ProgramEnv):
         return np.array([p1 == 0, p1 == n - 1, p2 == 0, p2 == n - 1, p3 == n], dtype=np.int8)
 
     def _observe(self) -> dict[str, Any]:
-        return {"numbers": self._values[self._ptr[:2]], "flags": self._flags()}
+        values, (p1, p2, _) = self._values, self._ptr
+        return {"numbers": np.array((values[p1], values[p2]), dtype=np.int64), "flags": self._flags()}
 
     def _solved(self) -> bool:
-        return bool(np.all(self._values[:-1] <= self._values[1:]))
+        return self._values == sorted(self._values)
 
     # ----------------------------------------------------------------- expert
     def _p1_at_start(self) -> bool:
-        return bool(self._ptr[P1] == 0)
+        return self._ptr[P1] == 0
 
     def _p1_at_end(self) -> bool:
-        return bool(self._ptr[P1] == len(self._values) - 1)
+        return self._ptr[P1] == len(self._values) - 1
 
     def _sweeps_done(self) -> bool:
-        return bool(self._ptr[P3] == len(self._values))
+        return self._ptr[P3] == len(self._values)
 
     def expert_BUBBLESORT(self) -> Iterator[str]:
         yield from self.loop("BUBBLESORT", ("BUBBLE", "RESET"), self._sweeps_done)
