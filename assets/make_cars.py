@@ -337,12 +337,13 @@ def models() -> list[dict]:
     """The fixed list of model specs: name, style, colours, parameters, split."""
     rng = random.Random(SEED)
     styles = list(STYLES)
-    bodies = list(BODY_COLOURS)
+    bodies = list(BODY_COLOURS) * -(-N_MODELS // len(BODY_COLOURS))
+    rng.shuffle(bodies)  # every colour about equally often, in both splits
     out = []
     for i in range(N_MODELS):
         style = styles[i % len(styles)]
         params = sample(rng, style)
-        body = bodies[(i * 5) % len(bodies)]
+        body = bodies[i]
         roof_pick = rng.random()
         roof = "white" if roof_pick < 0.12 else "black" if roof_pick < 0.24 else body
         out.append(dict(name=f"{style}_{i:02d}", style=style, body=body, roof=roof, params=params,
