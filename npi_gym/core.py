@@ -26,7 +26,7 @@ class Frame:
     """One running program: its call, its expert routine and whether the agent has followed it."""
 
     call: Call
-    expert: Iterator[str] | None = None
+    expert: Iterator[str]
     pending: Call | None = None
     on_track: bool = True
 
@@ -181,6 +181,8 @@ class ProgramEnv(gym.Env):
         self._history.append(call)
         reason = self._execute(call)
         if reason is not None and self.invalid_call == "raise":
+            self._history.pop()
+            self._steps -= 1
             raise InvalidCall(reason)
         terminated = not self._frames
         reward = 0.0
@@ -400,7 +402,9 @@ class ProgramEnv(gym.Env):
     def _info(self, reason: str | None) -> dict[str, Any]:
         program = self._frames[-1].call.program if self._frames else 0
         program_mask, (a0, a1, a2) = self._masks[program]
-        info: dict[str, Any] = {"action_mask": {"program": program_mask.copy(), "args": (a0.copy(), a1.copy(), a2.copy())}}
+        info: dict[str, Any] = {
+            "action_mask": {"program": program_mask.copy(), "args": (a0.copy(), a1.copy(), a2.copy())}
+        }
         if reason is not None:
             info["invalid_call"] = reason
         return info

@@ -175,6 +175,9 @@ def test_masked_call_is_a_noop_or_raises() -> None:
     strict.reset(seed=0, options={"problem": (12, 34)})
     with pytest.raises(InvalidCall, match="ADD may not call CARRY"):
         strict.step(strict.unwrapped.call_to_action("CARRY"))
+    assert strict.unwrapped.steps == 0 and strict.unwrapped.stack == ("ADD",)
+    strict.step(strict.unwrapped.expert_action())
+    assert strict.unwrapped.stack == ("ADD", "ADD1")
 
 
 def test_off_pad_move_and_undeclared_args_are_invalid() -> None:
