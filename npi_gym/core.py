@@ -17,6 +17,14 @@ RETURN_CALL = Call(0, (0, 0, 0))
 RESET_OPTIONS = ("problem", "length", "program")
 
 
+def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """``value`` as an int in [low, high], or ``ValueError`` saying what ``name`` accepts."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= (high or value):
+        return int(value)
+    accepted = f"in [{low}, {high}]" if high is not None else f">= {low}"
+    raise ValueError(f"{name} must be an integer {accepted}, got {value!r}")
+
+
 class InvalidCall(Exception):
     """A call the program table or the task forbids, raised when made with ``invalid_call="raise"``."""
 
@@ -149,12 +157,10 @@ class ProgramEnv(gym.Env):
         if unknown:
             raise ValueError(f"unknown reset option(s) {unknown}; accepted: {list(RESET_OPTIONS)}")
         length = options.get("length")
-        if length is not None and (not isinstance(length, (int, np.integer)) or length < 1):
-            raise ValueError(f"options['length'] must be a positive integer, got {length!r}")
         if "problem" in options:
             problem = self._check_problem(options["problem"])
         else:
-            problem = self._sample_problem(None if length is None else int(length))
+            problem = self._sample_problem(None if length is None else check_int("options['length']", length, 1))
         self.problem = problem
         self._load(problem)
         program = options.get("program", self.root)

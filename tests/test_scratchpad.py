@@ -268,11 +268,11 @@ def test_bad_options_and_kwargs() -> None:
     env = gym.make("NPI-Sort-v0")
     with pytest.raises(ValueError, match="accepted"):
         env.reset(options={"lenght": 3})
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match=r"length'\] must be an integer >= 1"):
         env.reset(options={"length": 0})
     with pytest.raises(ValueError, match="BUBBLE"):
         env.reset(options={"program": "ACT"})
-    with pytest.raises(ValueError, match="min_length <= max_length"):
+    with pytest.raises(ValueError, match="max_length must be an integer >= 5"):
         gym.make("NPI-Sort-v0", min_length=5, max_length=2)
     with pytest.raises(ValueError, match="base"):
         gym.make("NPI-Addition-v0", base=16)

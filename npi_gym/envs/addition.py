@@ -7,7 +7,7 @@ from typing import Any, Iterator
 import numpy as np
 from gymnasium import spaces
 
-from npi_gym.core import ProgramEnv
+from npi_gym.core import ProgramEnv, check_int
 from npi_gym.programs import Program, ProgramSet
 from npi_gym.rendering import grid_image
 
@@ -61,15 +61,9 @@ class AdditionEnv(ProgramEnv):
         invalid_call: str = "noop",
         render_mode: str | None = None,
     ) -> None:
-        if not (isinstance(base, int) and 2 <= base <= MAX_BASE):
-            raise ValueError(f"base must be an integer in [2, {MAX_BASE}], got {base!r}")
-        if not (isinstance(min_length, int) and isinstance(max_length, int) and 1 <= min_length <= max_length):
-            raise ValueError(
-                f"lengths must be integers with 1 <= min_length <= max_length, got {min_length!r}, {max_length!r}"
-            )
-        self.base = base
-        self.min_length = min_length
-        self.max_length = max_length
+        self.base = check_int("base", base, 2, MAX_BASE)
+        self.min_length = check_int("min_length", min_length, 1)
+        self.max_length = check_int("max_length", max_length, self.min_length)
         super().__init__(recursive=recursive, invalid_call=invalid_call, render_mode=render_mode)
 
     # ----------------------------------------------------------------- problem

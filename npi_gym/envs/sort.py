@@ -7,7 +7,7 @@ from typing import Any, Iterator
 import numpy as np
 from gymnasium import spaces
 
-from npi_gym.core import ProgramEnv
+from npi_gym.core import ProgramEnv, check_int
 from npi_gym.programs import Program, ProgramSet
 from npi_gym.rendering import grid_image
 
@@ -60,15 +60,9 @@ class SortEnv(ProgramEnv):
         invalid_call: str = "noop",
         render_mode: str | None = None,
     ) -> None:
-        if not (isinstance(max_value, int) and 1 <= max_value <= 999):
-            raise ValueError(f"max_value must be an integer in [1, 999], got {max_value!r}")
-        if not (isinstance(min_length, int) and isinstance(max_length, int) and 1 <= min_length <= max_length):
-            raise ValueError(
-                f"lengths must be integers with 1 <= min_length <= max_length, got {min_length!r}, {max_length!r}"
-            )
-        self.max_value = max_value
-        self.min_length = min_length
-        self.max_length = max_length
+        self.max_value = check_int("max_value", max_value, 1, 999)
+        self.min_length = check_int("min_length", min_length, 1)
+        self.max_length = check_int("max_length", max_length, self.min_length)
         super().__init__(recursive=recursive, invalid_call=invalid_call, render_mode=render_mode)
 
     # ----------------------------------------------------------------- problem
