@@ -3,7 +3,8 @@
 All in one run, with the same seeded random masked actions through `gym.make` (env time only: step
 and reset): cold (empty disk cache, each model rendered on first use), disk (a fresh env loading every
 model from the disk cache), warm (views in memory). The raw render time is pybullet's TinyRenderer
-drawing one frame; "render per step" is the rate an env that rendered every step could reach at best.
+drawing one frame (mean of a measurement before and after the steps); "render per step" is the rate
+an env that rendered every step could reach at best.
 Also measures resident memory over make/reset/close cycles and over renderer connect/close cycles.
 Writes benchmarks/results/car_throughput.md.
 
@@ -115,9 +116,10 @@ def renderer_cycle_growth(cycles: int) -> float:
 
 def car_rows(steps: int = 20000, image_size: int = 64) -> list[tuple[str, float, str]]:
     """(name, steps/s, note) rows: warm, disk and cold cache, and one render per step, from one run."""
-    frame_ms = render_ms(image_size)
-    render_rate = 1000 / frame_ms
+    before = render_ms(image_size)
     r = cache_rates(steps, image_size)
+    frame_ms = (before + render_ms(image_size)) / 2
+    render_rate = 1000 / frame_ms
     return [
         (f"{ENV_ID} warm cache", r["warm"], f"{r['warm'] / render_rate:.0f}x the render-per-step rate "
                                             f"(target {TARGET:g}x)"),

@@ -18,6 +18,7 @@ from pathlib import Path
 import gymnasium as gym
 
 import npi_gym
+from car_throughput import car_rows
 
 RESULTS = Path(__file__).parent / "results"
 REFERENCE = "CartPole-v1"
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="wall time per env")
     parser.add_argument("--ids", nargs="*", default=None, help="env ids (default: the scratch-pad envs)")
     parser.add_argument("--skip-tables", action="store_true", help="leave out the NPI-Table section")
+    parser.add_argument("--skip-car", action="store_true", help="leave out the NPI-Canonicalize-v0 section")
     args = parser.parse_args()
     ids = args.ids or scratch_pad_ids()
 
@@ -77,6 +79,7 @@ def main() -> None:
         rate, steps, episodes = steps_per_second(env_id, args.seconds)
         rows.append((env_id, rate, steps, episodes))
     tables = [] if args.skip_tables else table_rows(args.seconds)
+    car = [] if args.skip_car else car_rows()
     reference.append(steps_per_second(REFERENCE, args.seconds)[0])
     cartpole = sum(reference) / len(reference)
 
@@ -107,6 +110,19 @@ def main() -> None:
             "|---|---|---|---|",
         ]
         lines += [f"| {i} | {eps:,.0f} | {rate:,.0f} | {cartpole / rate:.2f}x |" for i, eps, rate in tables]
+    if car:
+        lines += [
+            "",
+            "## NPI-Canonicalize-v0 (view cache)",
+            "",
+            "The same seeded random actions with a cold cache (each model rendered on first use), from the disk "
+            "cache in a fresh env, and warm (in memory), beside the raw TinyRenderer time per frame, all measured "
+            "in this run (details: `benchmarks/car_throughput.py`).",
+            "",
+            "| what | steps/s | note |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {name} | {rate:,.0f} | {note} |" for name, rate, note in car]
     report = "\n".join(lines) + "\n"
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)

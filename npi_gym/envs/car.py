@@ -44,20 +44,21 @@ PROGRAMS = ProgramSet(
 )
 
 
-def horizontal_plan(az_bin: np.ndarray | int, target_az_bin: np.ndarray | int) -> tuple[Any, Any]:
-    """(direction, moves) the expert takes in azimuth: direction RIGHT, LEFT or -1 when it matches.
+def horizontal_plan(az_bin: int, target_az_bin: int) -> tuple[int | None, int]:
+    """(direction, moves) the expert takes in azimuth: RIGHT, LEFT or None when it matches.
 
     It turns the shorter way round; exactly opposite (180 degrees) it turns right.
     """
-    d = (np.asarray(target_az_bin) - np.asarray(az_bin)) % N_AZIMUTHS
-    direction = np.where(d == 0, -1, np.where(d <= N_AZIMUTHS // 2, RIGHT, LEFT))
-    return direction, np.minimum(d, N_AZIMUTHS - d)
+    d = (target_az_bin - az_bin) % N_AZIMUTHS
+    if d == 0:
+        return None, 0
+    return (RIGHT, d) if d <= N_AZIMUTHS // 2 else (LEFT, N_AZIMUTHS - d)
 
 
-def vertical_plan(el_bin: np.ndarray | int, target_el_bin: np.ndarray | int) -> tuple[Any, Any]:
-    """(direction, moves) the expert takes in elevation: UP, DOWN or -1 when it matches."""
-    d = np.asarray(target_el_bin) - np.asarray(el_bin)
-    return np.where(d == 0, -1, np.where(d > 0, UP, DOWN)), np.abs(d)
+def vertical_plan(el_bin: int, target_el_bin: int) -> tuple[int | None, int]:
+    """(direction, moves) the expert takes in elevation: UP, DOWN or None when it matches."""
+    d = target_el_bin - el_bin
+    return (None if d == 0 else UP if d > 0 else DOWN), abs(d)
 
 
 def _grid_range(name: str, span: Any, allowed: range | tuple[int, ...]) -> list[int]:
@@ -141,7 +142,7 @@ class CanonicalizeEnv(ProgramEnv):
         if start_az[-1] - start_az[0] >= 360:
             raise ValueError(f"start_azimuth spans a full turn or more: {start_azimuth!r}")
         start_el = _grid_range("start_elevation", start_elevation, ELEVATIONS)
-        starts = np.array([(_az_bin(a), _el_bin(e)) for a in start_az for e in start_el], dtype=np.int64)
+        starts = [(_az_bin(a), _el_bin(e)) for a in start_az for e in start_el]
         if random_target:
             targets = starts
         else:
@@ -149,16 +150,15 @@ class CanonicalizeEnv(ProgramEnv):
                 raise ValueError(f"target must be an (azimuth, elevation) pair of degrees, got {target!r}")
             t_az = _grid_range("target azimuth", (target[0], target[0]), AZIMUTH_DEGREES)[0]
             t_el = _grid_range("target elevation", (target[1], target[1]), ELEVATIONS)[0]
-            targets = np.array([(_az_bin(t_az), _el_bin(t_el))], dtype=np.int64)
+            targets = [(_az_bin(t_az), _el_bin(t_el))]
         self.random_target = bool(random_target)
-        self.target = None if random_target else (_az_deg(targets[0, 0]), ELEVATIONS[targets[0, 1]])
-        self._pairs = np.concatenate(
-            [np.repeat(starts, len(targets), axis=0), np.tile(targets, (len(starts), 1))], axis=1)
-        h_dir, h_moves = horizontal_plan(self._pairs[:, 0], self._pairs[:, 2])
-        v_dir, v_moves = vertical_plan(self._pairs[:, 1], self._pairs[:, 3])
-        self._pair_moves = h_moves + v_moves
+        self.target = None if random_target else (_az_deg(targets[0][0]), ELEVATIONS[targets[0][1]])
+        self._pairs = [(start, target) for start in starts for target in targets]
+        plans = [(horizontal_plan(s[0], t[0]), vertical_plan(s[1], t[1])) for s, t in self._pairs]
+        self._pair_moves = np.array([h[1] + v[1] for h, v in plans])
         self._pair_calls = {
-            "LGOTO": h_dir == LEFT, "RGOTO": h_dir == RIGHT, "UGOTO": v_dir == UP, "DGOTO": v_dir == DOWN,
+            name: np.array([plan[k][0] == direction for plan in plans])
+            for name, k, direction in (("LGOTO", 0, LEFT), ("RGOTO", 0, RIGHT), ("UGOTO", 1, UP), ("DGOTO", 1, DOWN))
         }
         self._settings = RenderSettings(image_size=self.image_size)
         self._cache = ViewCache(self._settings, cache_dir=None if cache_dir is True else cache_dir)
@@ -182,17 +182,21 @@ class CanonicalizeEnv(ProgramEnv):
     def _sample_problem(self, length: int | None) -> tuple[str, tuple[int, int], tuple[int, int]]:
         rng = self.np_random
         model = self.models[int(rng.integers(len(self.models)))]
-        ok = np.ones(len(self._pairs), dtype=bool)
-        if length is not None:
-            ok &= self._pair_moves == length
-        if self._wanted in self._pair_calls:
-            ok &= self._pair_calls[self._wanted]
-        candidates = np.flatnonzero(ok)
-        if len(candidates) == 0:
-            lengths = sorted(set(self._pair_moves.tolist()))
-            raise ValueError(f"no start pose in the start range needs {length} moves"
-                             f"{' with ' + self._wanted if self._wanted else ''}; possible lengths: {lengths}")
-        s_az, s_el, t_az, t_el = self._pairs[candidates[int(rng.integers(len(candidates)))]]
+        if length is None and self._wanted not in self._pair_calls:
+            pick = int(rng.integers(len(self._pairs)))
+        else:
+            ok = np.ones(len(self._pairs), dtype=bool)
+            if length is not None:
+                ok &= self._pair_moves == length
+            if self._wanted in self._pair_calls:
+                ok &= self._pair_calls[self._wanted]
+            candidates = np.flatnonzero(ok)
+            if len(candidates) == 0:
+                lengths = sorted(set(self._pair_moves.tolist()))
+                raise ValueError(f"no start pose in the start range needs {length} moves"
+                                 f"{' with ' + self._wanted if self._wanted else ''}; possible lengths: {lengths}")
+            pick = int(candidates[int(rng.integers(len(candidates)))])
+        (s_az, s_el), (t_az, t_el) = self._pairs[pick]
         return model, (_az_deg(s_az), ELEVATIONS[s_el]), (_az_deg(t_az), ELEVATIONS[t_el])
 
     def _check_problem(self, problem: Any) -> tuple[str, tuple[int, int], tuple[int, int]]:
@@ -212,8 +216,9 @@ class CanonicalizeEnv(ProgramEnv):
 
     def _load(self, problem: tuple[str, tuple[int, int], tuple[int, int]]) -> None:
         self._model, start, target = problem
-        self._pose = np.array([_az_bin(start[0]), _el_bin(start[1])], dtype=np.int64)
-        self._target_bins = np.array([_az_bin(target[0]), _el_bin(target[1])], dtype=np.int64)
+        self._az, self._el = _az_bin(start[0]), _el_bin(start[1])
+        self._target_az, self._target_el = _az_bin(target[0]), _el_bin(target[1])
+        self._target_obs = np.array([self._target_az, self._target_el], dtype=np.int64)
         self._cache.views(self._model)
 
     # ----------------------------------------------------------------- state
@@ -225,36 +230,36 @@ class CanonicalizeEnv(ProgramEnv):
     @property
     def pose(self) -> tuple[int, int]:
         """The camera's current (azimuth, elevation) in degrees; azimuth in (-180, 180]."""
-        return _az_deg(self._pose[0]), ELEVATIONS[self._pose[1]]
+        return _az_deg(self._az), ELEVATIONS[self._el]
 
     @property
     def target_pose(self) -> tuple[int, int]:
         """The episode's target (azimuth, elevation) in degrees."""
-        return _az_deg(self._target_bins[0]), ELEVATIONS[self._target_bins[1]]
+        return _az_deg(self._target_az), ELEVATIONS[self._target_el]
 
     def _get_state(self) -> tuple:
-        return (self._pose.copy(),)
+        return self._az, self._el
 
     def _set_state(self, state: tuple) -> None:
-        self._pose = state[0].copy()
+        self._az, self._el = state
 
     def _act(self, args: tuple[int, int, int]) -> str | None:
         move = args[0]
-        if move in (LEFT, RIGHT):
-            self._pose[0] = (self._pose[0] + (1 if move == RIGHT else -1)) % N_AZIMUTHS
+        if move == LEFT or move == RIGHT:
+            self._az = (self._az + (1 if move == RIGHT else -1)) % N_AZIMUTHS
             return None
-        el = self._pose[1] + (1 if move == UP else -1)
+        el = self._el + (1 if move == UP else -1)
         if not 0 <= el < N_ELEVATIONS:
             return f"the camera is already at the {'highest' if move == UP else 'lowest'} elevation " \
-                   f"({ELEVATIONS[self._pose[1]]} degrees)"
-        self._pose[1] = el
+                   f"({ELEVATIONS[self._el]} degrees)"
+        self._el = el
         return None
 
     def _observe(self) -> dict[str, Any]:
-        return {"image": self._cache.view(self._model, *self._pose).copy(), "target": self._target_bins.copy()}
+        return {"image": self._cache.view(self._model, self._az, self._el).copy(), "target": self._target_obs.copy()}
 
     def _solved(self) -> bool:
-        return bool(np.array_equal(self._pose, self._target_bins))
+        return self._az == self._target_az and self._el == self._target_el
 
     # ----------------------------------------------------------------- expert
     def expert_GOTO(self) -> Iterator[str]:
@@ -262,29 +267,29 @@ class CanonicalizeEnv(ProgramEnv):
         yield "VGOTO"
 
     def expert_HGOTO(self) -> Iterator[str]:
-        direction, _ = horizontal_plan(self._pose[0], self._target_bins[0])
-        if direction != -1:
+        direction, _ = horizontal_plan(self._az, self._target_az)
+        if direction is not None:
             yield "RGOTO" if direction == RIGHT else "LGOTO"
 
     def expert_VGOTO(self) -> Iterator[str]:
-        direction, _ = vertical_plan(self._pose[1], self._target_bins[1])
-        if direction != -1:
+        direction, _ = vertical_plan(self._el, self._target_el)
+        if direction is not None:
             yield "UGOTO" if direction == UP else "DGOTO"
 
     def expert_LGOTO(self) -> Iterator[str]:
-        while self._pose[0] != self._target_bins[0]:
+        while self._az != self._target_az:
             yield "ACT LEFT"
 
     def expert_RGOTO(self) -> Iterator[str]:
-        while self._pose[0] != self._target_bins[0]:
+        while self._az != self._target_az:
             yield "ACT RIGHT"
 
     def expert_UGOTO(self) -> Iterator[str]:
-        while self._pose[1] < self._target_bins[1]:
+        while self._el < self._target_el:
             yield "ACT UP"
 
     def expert_DGOTO(self) -> Iterator[str]:
-        while self._pose[1] > self._target_bins[1]:
+        while self._el > self._target_el:
             yield "ACT DOWN"
 
     # ----------------------------------------------------------------- rendering
