@@ -22,7 +22,9 @@ description. Where the paper is silent, these are the rules (and ``tests/test_ta
   ``print`` and the numeric conditions use numeric columns; the two conditions of a logic template are of
   different kinds (the paper's greater/lesser pairs, plus pairs with one text match in text settings).
   A greater and a lesser condition on the same column get ordered numbers (``and``: between them;
-  ``or``: outside them), so those questions never trivially select no row or every row.
+  ``or``: outside them), so those questions are not empty or the whole table by construction.
+- A question holds at most one ``word:k``: ``text_match`` matches any word of the question, so two
+  words in one question could not be told apart.
 - Text settings: columns are numeric 1..n and text 1..m in training (n, m at test), in random order.
 """
 

@@ -69,7 +69,9 @@ def test_the_expert_answers_every_dataset_question() -> None:
 def test_rewards_judge_the_answer_not_the_program() -> None:
     env = TableEnv(numeric_columns=2)
     table = {"A": [1.0, 2.0, 3.0], "B": [10.0, 20.0, 30.0]}
-    count, reset, sum_b = ({"operation": T.OPERATIONS.index(o), "column": c, "pivot": 0} for o, c in [("count", 0), ("reset", 0), ("sum", 1)])
+    count, reset, sum_b = (
+        {"operation": T.OPERATIONS.index(o), "column": c, "pivot": 0} for o, c in [("count", 0), ("reset", 0), ("sum", 1)]
+    )
     env.reset(options={"question": "count", "table": table})
     results = [env.step(a) for a in (count, reset, reset, reset)]
     assert results[-1][1] == 1.0 and env.prediction == 3.0
@@ -262,7 +264,7 @@ def test_a_given_table_gets_a_random_question() -> None:
         ({"question": "count", "table": {"A": ["word:1"], "B": ["word:2"]}}, ValueError, "at least one numeric column"),
         ({"question": "word:1 A count", "table": {"A": [1.0], "B": ["word:2"]}}, ValueError, "needs column A to be text"),
         ({"question": "sum F"}, ValueError, "this env's tables have columns A..E"),
-        ({"question": "word:1 A count"}, ValueError, "needs more text columns than this env's tables have (5 numeric, 0 text)"),
+        ({"question": "word:1 A count"}, ValueError, "needs more text columns than this env's tables have (5 numeric"),
         ({"question": "sum A", "table": {c: [1.0] for c in "ABCDEF"}}, ValueError, "at most 5 columns"),
         ({"question": 3}, ValueError, "must be a string like"),
         ({"question": "mean A"}, ValueError, "unknown word 'mean'"),

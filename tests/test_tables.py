@@ -127,7 +127,8 @@ def question_and_table(draw):
     data = {}
     for c, kind in enumerate(kinds):
         if kind == "text":
-            data["ABCD"[c]] = draw(st.lists(st.sampled_from(["word:0", "word:1", "word:2"]), min_size=rows, max_size=rows))
+            cells = st.sampled_from(["word:0", "word:1", "word:2"])
+            data["ABCD"[c]] = draw(st.lists(cells, min_size=rows, max_size=rows))
         else:
             data["ABCD"[c]] = draw(st.lists(st.integers(-3, 3).map(float), min_size=rows, max_size=rows))
     numeric = [k for k, v in data.items() if isinstance(v[0], float)]
@@ -274,7 +275,8 @@ def test_same_column_ranges_are_ordered() -> None:
 
 def test_dataset_is_reproducible_per_seed() -> None:
     def fingerprint(seed: int) -> list:
-        return [(e.question, e.table.values.tobytes(), e.table.words.tobytes()) for e in T.dataset(30, seed, "text-5col")]
+        examples = T.dataset(30, seed, "text-5col")
+        return [(e.question, e.table.values.tobytes(), e.table.words.tobytes()) for e in examples]
 
     assert fingerprint(9) == fingerprint(9)
     assert fingerprint(9) != fingerprint(10)
@@ -396,7 +398,9 @@ def test_unknown_setting_and_split_names() -> None:
 
 # ----------------------------------------------------------------------------------- operations
 def small_table() -> T.Table:
-    return T.Table.from_columns({"A": [5.0, -2.0, 3.0, 0.0], "B": ["word:1", "word:2", "word:1", "word:0"], "C": [1.0, 2.0, 3.0, 4.0]})
+    return T.Table.from_columns(
+        {"A": [5.0, -2.0, 3.0, 0.0], "B": ["word:1", "word:2", "word:1", "word:0"], "C": [1.0, 2.0, 3.0, 4.0]}
+    )
 
 
 def run(program: list[T.Step], numbers=(), words=()) -> tuple[T.Outputs, ...]:

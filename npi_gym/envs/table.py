@@ -302,7 +302,9 @@ class TableEnv(gym.Env):
         }
         ops, cols, pivs = self._flat_arrays
         self._flat_mask = _readonly(
-            operation.astype(bool)[ops] & (~_USES_COLUMN[ops] | (cols < columns)) & (~_USES_PIVOT[ops] | (pivs < pivots))
+            operation.astype(bool)[ops]
+            & (~_USES_COLUMN[ops] | (cols < columns))
+            & (~_USES_PIVOT[ops] | (pivs < pivots))
         )
 
     def _as_triple(self, action: Any) -> tuple[int, int, int]:
