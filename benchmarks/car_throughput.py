@@ -19,6 +19,7 @@ import platform
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import gymnasium as gym
 
@@ -80,31 +81,9 @@ def cache_rates(steps: int, image_size: int) -> dict[str, float]:
     return {"cold": cold, "warm": warm, "disk": disk, "rendered": rendered, "loaded": loaded}
 
 
-def make_reset_close_growth(cycles: int, image_size: int) -> float:
-    """RSS growth in MB over `cycles` make/reset/close cycles, views loaded from the disk cache."""
-    def cycle(seed: int) -> None:
-        env = gym.make(ENV_ID, split="all", image_size=image_size)
-        env.reset(seed=seed)
-        env.close()
-
-    for seed in range(len(model_names("all"))):
-        cycle(seed)
-    gc.collect()
-    before = rss_mb()
-    for seed in range(cycles):
-        cycle(seed)
-    gc.collect()
-    return rss_mb() - before
-
-
-def renderer_cycle_growth(cycles: int) -> float:
-    """RSS growth in MB over `cycles` pybullet client connect / render one frame / disconnect cycles."""
-    def cycle(i: int) -> None:
-        renderer = CarRenderer()
-        renderer.render(model_names("all")[i % 8], 30, 15)
-        renderer.close()
-
-    for i in range(20):
+def rss_growth(cycle: Callable[[int], None], warmup: int, cycles: int) -> float:
+    """RSS growth in MB over `cycles` calls of `cycle` after `warmup` calls."""
+    for i in range(warmup):
         cycle(i)
     gc.collect()
     before = rss_mb()
@@ -112,6 +91,23 @@ def renderer_cycle_growth(cycles: int) -> float:
         cycle(i)
     gc.collect()
     return rss_mb() - before
+
+
+def make_reset_close(image_size: int) -> Callable[[int], None]:
+    """One make/reset/close cycle of the env on any model (views from the disk cache once warm)."""
+    def cycle(seed: int) -> None:
+        env = gym.make(ENV_ID, split="all", image_size=image_size)
+        env.reset(seed=seed)
+        env.close()
+
+    return cycle
+
+
+def connect_render_close(i: int) -> None:
+    """One pybullet client: connect, render one frame, disconnect."""
+    renderer = CarRenderer()
+    renderer.render(model_names("all")[i % 8], 30, 15)
+    renderer.close()
 
 
 def car_rows(steps: int = 20000, image_size: int = 64) -> list[tuple[str, float, str]]:
@@ -137,8 +133,8 @@ def main() -> None:
     args = parser.parse_args()
 
     rows = car_rows(args.steps, args.image_size)
-    growth = make_reset_close_growth(args.cycles, args.image_size)
-    client_growth = renderer_cycle_growth(args.cycles)
+    growth = rss_growth(make_reset_close(args.image_size), len(model_names("all")), args.cycles)
+    client_growth = rss_growth(connect_render_close, 20, args.cycles)
     warm_ratio = rows[0][1] / rows[3][1]
     lines = [
         f"# {ENV_ID} throughput",

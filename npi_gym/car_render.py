@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -231,7 +231,7 @@ class ViewCache:
     """
 
     def __init__(self, settings: RenderSettings = RenderSettings(),
-                 cache_dir: Path | str | None | bool = None, max_bytes: int = 256 << 20) -> None:
+                 cache_dir: str | os.PathLike[str] | Literal[False] | None = None, max_bytes: int = 256 << 20) -> None:
         self.settings = settings
         if cache_dir is None:
             cache_dir = default_cache_dir()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 import numpy as np
 from gymnasium import spaces
@@ -29,6 +29,7 @@ PANEL = 128
 TARGET_INK = np.array([40, 170, 60], dtype=np.uint8)
 CURRENT_INK = np.array([235, 120, 20], dtype=np.uint8)
 PANEL_BACKGROUND = np.array([250, 250, 245], dtype=np.uint8)
+AZIMUTH_DEGREES = range(-180, 361)
 
 PROGRAMS = ProgramSet(
     [
@@ -71,9 +72,6 @@ def _grid_range(name: str, span: Any, allowed: range | tuple[int, ...]) -> list[
         raise ValueError(f"{name} must be (low, high) with low <= high, multiples of {AZIMUTH_STEP} "
                          f"in [{min(allowed)}, {max(allowed)}]; got {span!r}")
     return list(range(lo, hi + 1, AZIMUTH_STEP))
-
-
-AZIMUTH_DEGREES = range(-180, 361)
 
 
 def _az_bin(deg: int) -> int:
@@ -129,7 +127,7 @@ class CanonicalizeEnv(ProgramEnv):
         start_elevation: tuple[int, int] = (0, 60),
         target: tuple[int, int] = (0, 15),
         random_target: bool = False,
-        cache_dir: str | os.PathLike[str] | bool | None = None,
+        cache_dir: str | os.PathLike[str] | Literal[False] | None = None,
         invalid_call: str = "noop",
         render_mode: str | None = None,
     ) -> None:
@@ -161,7 +159,7 @@ class CanonicalizeEnv(ProgramEnv):
             for name, k, direction in (("LGOTO", 0, LEFT), ("RGOTO", 0, RIGHT), ("UGOTO", 1, UP), ("DGOTO", 1, DOWN))
         }
         self._settings = RenderSettings(image_size=self.image_size)
-        self._cache = ViewCache(self._settings, cache_dir=None if cache_dir is True else cache_dir)
+        self._cache = ViewCache(self._settings, cache_dir=cache_dir)
         self._wanted: str | None = None
         self._target_frame: tuple[tuple[str, int, int], np.ndarray] | None = None
         super().__init__(recursive=False, invalid_call=invalid_call, render_mode=render_mode)
