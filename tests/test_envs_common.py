@@ -145,3 +145,17 @@ def test_every_id_is_registered_at_import() -> None:
     assert {"NPI-Addition-v0", "NPI-Addition-Recursive-v0", "NPI-Sort-v0", "NPI-Sort-Recursive-v0"} <= set(
         npi_gym.ENV_IDS
     )
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_maskable_ppo_builds_and_acts_on_flat_calls(env_id: str) -> None:
+    import torch
+    from sb3_contrib import MaskablePPO
+
+    torch.set_num_threads(1)
+    env = FlatCalls(gym.make(env_id))
+    model = MaskablePPO("MultiInputPolicy", env, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu")
+    obs, _ = env.reset(seed=0)
+    action, _ = model.predict(obs, action_masks=env.action_masks())
+    assert env.action_masks()[int(action)]
+    env.close()

@@ -302,7 +302,7 @@ def test_observation_shows_the_question_table_and_outputs() -> None:
     assert env.observation_space.contains(obs)
     tokens = [T.VOCABULARY[i] for i in obs["question"] if i]
     assert tokens == ["greater", "<num>", "A", "sum", "C"] and obs["question"][5:].sum() == 0
-    assert obs["values"][:2].tolist() == [[4.0, 0.0, 1.5], [-1.0, 0.0, 2.5]] and not obs["values"][2:].any()
+    assert obs["table"][:2].tolist() == [[4.0, 0.0, 1.5], [-1.0, 0.0, 2.5]] and not obs["table"][2:].any()
     assert [T.VOCABULARY[i] for i in obs["words"][:2, 1]] == ["word:7", "word:2"] and not obs["words"][:, [0, 2]].any()
     assert obs["row_mask"].sum() == 2 and obs["numeric_columns"].tolist() == [1, 0, 1]
     assert obs["text_columns"].tolist() == [0, 1, 0]

@@ -73,8 +73,8 @@ class TableEnv(gym.Env):
     """Answer a keyword question about a table in four steps of (operation, column, pivot).
 
     Observation: the question's token ids (numbers replaced by ``<num>``) and its numbers, the table
-    padded to 120 rows and the setting's columns (values, word token ids, masks), the column names'
-    token ids, the step index, and the last step's row selector, scalar and lookup outputs. Reward 1.0
+    padded to 120 rows and the setting's columns (``table`` numeric values, ``words`` token ids,
+    masks), the column names' token ids, the step index, and the last step's row selector, scalar and lookup outputs. Reward 1.0
     after the fourth step when the answer is right, else 0.0. An action naming a column or pivot that
     does not exist, or ``text_match`` without text columns, does nothing (``info["invalid_call"]``
     says why) unless ``invalid_call="raise"``.
@@ -123,7 +123,7 @@ class TableEnv(gym.Env):
                 "question": spaces.Box(0, vocab - 1, (MAX_QUESTION_TOKENS,), np.int64),
                 "numbers": spaces.Box(-bound, bound, (MAX_NUMBERS,), np.float32),
                 "number_mask": spaces.MultiBinary(MAX_NUMBERS),
-                "values": spaces.Box(-bound, bound, (MAX_ROWS, columns), np.float32),
+                "table": spaces.Box(-bound, bound, (MAX_ROWS, columns), np.float32),
                 "words": spaces.Box(0, vocab - 1, (MAX_ROWS, columns), np.int64),
                 "row_mask": spaces.MultiBinary(MAX_ROWS),
                 "numeric_columns": spaces.MultiBinary(columns),
@@ -284,7 +284,7 @@ class TableEnv(gym.Env):
             "question": question,
             "numbers": numbers,
             "number_mask": (np.arange(MAX_NUMBERS) < len(example.numbers)).astype(np.int8),
-            "values": values,
+            "table": values,
             "words": words,
             "row_mask": (np.arange(MAX_ROWS) < rows).astype(np.int8),
             "numeric_columns": numeric,
