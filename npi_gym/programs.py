@@ -73,6 +73,7 @@ class ProgramSet:
                 self._text_to_call[full] = call
                 self._call_to_text[call] = full
         self.calls: tuple[Call, ...] = tuple(self._call_to_text)
+        self._depths = {name: self._depth(name) for name in self.names}
         self.accepted_args: tuple[str, ...] = tuple(
             ", ".join(repr(self._call_to_text[c]) for c in self.calls if c.program == i) for i in range(len(self))
         )
@@ -93,10 +94,13 @@ class ProgramSet:
 
     def depth(self, name: str) -> int:
         """Frames on the stack when the deepest non-recursive call chain from ``name`` is running."""
+        return self._depths[name]
+
+    def _depth(self, name: str) -> int:
         p = self[name]
         if p.primitive:
             return 0
-        return 1 + max((self.depth(c) for c in p.calls), default=0)
+        return 1 + max((self._depth(c) for c in p.calls), default=0)
 
     def parse(self, text: str) -> Call:
         """The call written as text, e.g. ``"ACT PTR INP1 LEFT"`` or ``"RETURN"``."""
