@@ -32,7 +32,12 @@ N_AZIMUTHS = 24
 ELEVATIONS: tuple[int, ...] = tuple(range(-15, 76, 15))
 N_ELEVATIONS = len(ELEVATIONS)
 CACHE_VERSION = 1
-CARS_DIR = Path(__file__).resolve().parent.parent / "assets" / "cars"
+_HERE = Path(__file__).resolve().parent
+# A wheel carries the meshes inside the package (npi_gym/assets); a source checkout keeps them at its root.
+CARS_DIR = next(
+    (d for d in (_HERE / "assets" / "cars", _HERE.parent / "assets" / "cars") if d.is_dir()),
+    _HERE.parent / "assets" / "cars",
+)
 
 
 @dataclass(frozen=True)
