@@ -1,0 +1,108 @@
+"""NPIAgent: acts through env.step with its own stack of LSTM states mirroring the env's call stack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import gymnasium as gym
+import numpy as np
+
+from agents.npi.checkpoint import load_checkpoint
+from agents.npi.config import NPIConfig
+from agents.npi.model import NPI, Cell
+from npi_gym.programs import Call, ProgramSet
+
+
+class NPIAgent:
+    """Greedy NPI policy for one episode (``reset``/``act``) or many in lockstep (``*_batch``).
+
+    Each step: the running frame's LSTM state advances; if the return probability exceeds 0.5 the
+    call is RETURN, else the allowed program with the best key score, with the best-scoring argument
+    triple that program declares. A call into a non-primitive program pushes a zero state (once the
+    env has accepted the call), RETURN pops it: the stack mirrors the env's.
+    """
+
+    def __init__(self, model: NPI, programs: ProgramSet, env_id: str) -> None:
+        self.model = model
+        self.env_id = env_id
+        self.programs = programs
+        self.cell = Cell(model)
+        self.featurize = model.encoder.featurize
+        self.allowed = programs.call_mask.copy()
+        self.allowed[:, 0] = False
+        self.call_program = np.array([c.program for c in programs.calls])
+        self.call_args = np.array([c.args for c in programs.calls], dtype=np.int64)
+        self.opens_frame = np.array([not p.primitive for p in programs.programs])
+        self.opens_frame[0] = False
+        self.pool = self.cell.zeros(64)
+        self.free = list(range(len(self.pool)))
+        self.stacks: dict[int, list[int]] = {}
+        self.last: dict[int, Call | None] = {}
+
+    @classmethod
+    def load(cls, path: str | Path, env_id: str | None = None, **env_kwargs: Any) -> "NPIAgent":
+        """The agent of a checkpoint, for ``env_id`` (default: the env it was trained on)."""
+        ckpt = load_checkpoint(path)
+        cfg = NPIConfig.from_dict(ckpt["config"])
+        env_id = env_id or ckpt["env_id"]
+        env = gym.make(env_id, **{**cfg.env_kwargs, **env_kwargs})
+        programs = env.unwrapped.programs
+        load_checkpoint(path, programs, env_id)
+        model = NPI(cfg, programs, env.observation_space)
+        model.load_state_dict(ckpt["model"])
+        env.close()
+        return cls(model.eval(), programs, env_id)
+
+    # ----------------------------------------------------------------- one episode
+    def reset(self, obs: dict[str, Any], info: dict[str, Any]) -> None:
+        self.reset_batch([0], [obs], [info])
+
+    def act(self, obs: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+        return self.act_batch([0], [obs], [info])[0]
+
+    # ----------------------------------------------------------------- many episodes
+    def reset_batch(self, slots: Sequence[int], obs: Sequence[dict], infos: Sequence[dict]) -> None:
+        for slot in slots:
+            self.free += self.stacks.get(slot, [])
+            self.stacks[slot] = [self._new_frame()]
+            self.last[slot] = None
+
+    def act_batch(self, slots: Sequence[int], obs: Sequence[dict], infos: Sequence[dict]) -> list[dict[str, Any]]:
+        for slot, info in zip(slots, infos):
+            self._follow(slot, "invalid_call" not in info)
+        top = np.array([self.stacks[s][-1] for s in slots])
+        features = self.featurize(list(obs))
+        running = np.array([int(o["program"]) for o in obs])
+        ret, scores, args, self.pool[top] = self.cell(features, running, self.pool[top])
+        scores[~self.allowed[running]] = -np.inf
+        program = scores.argmax(axis=1)
+        logp = [a - np.logaddexp.reduce(a, axis=1, keepdims=True) for a in args]
+        triple = sum(lp[:, self.call_args[:, k]] for k, lp in enumerate(logp))
+        triple[self.call_program[None, :] != program[:, None]] = -np.inf
+        chosen = self.call_args[triple.argmax(axis=1)]
+        actions = []
+        for slot, r, p, a in zip(slots, ret, program, chosen):
+            call = Call(0, (0, 0, 0)) if r > 0 else Call(int(p), (int(a[0]), int(a[1]), int(a[2])))
+            self.last[slot] = call
+            actions.append({"program": call.program, "args": np.array(call.args, dtype=np.int64)})
+        return actions
+
+    def _follow(self, slot: int, accepted: bool) -> None:
+        """Mirror the env's stack after the slot's last call: push on a call, pop on RETURN."""
+        call = self.last[slot]
+        if call is None or not accepted:
+            return
+        if call.program == 0:
+            self.free.append(self.stacks[slot].pop())
+        elif self.opens_frame[call.program]:
+            self.stacks[slot].append(self._new_frame())
+
+    def _new_frame(self) -> int:
+        if not self.free:
+            n = len(self.pool)
+            self.pool = np.concatenate([self.pool, np.zeros_like(self.pool)])
+            self.free = list(range(n, 2 * n))
+        index = self.free.pop()
+        self.pool[index] = 0.0
+        return index

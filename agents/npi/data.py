@@ -1,0 +1,156 @@
+"""Expert call frames as padded, bucketed tensors, and the curriculum sampler that draws batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from npi_gym.traces import rollout
+
+TARGETS = ("ret", "program", "arg0", "arg1", "arg2")
+
+
+@dataclass
+class Bucket:
+    """Frames padded to one length ``T``: features ``[N, T, ...]``, targets ``[N, T, 5]``, mask ``[N, T]``."""
+
+    features: dict[str, torch.Tensor]
+    targets: torch.Tensor
+    mask: torch.Tensor
+    program: torch.Tensor
+    index: np.ndarray
+    """positions of these frames in the whole frame list"""
+
+
+@dataclass
+class Frames:
+    """Every call frame of a set of expert traces; one frame is one training sequence."""
+
+    buckets: list[Bucket]
+    bucket_of: np.ndarray
+    row_of: np.ndarray
+    program: np.ndarray
+    steps: int
+
+    def __len__(self) -> int:
+        return len(self.program)
+
+
+def expert_frames(
+    env: gym.Env,
+    problems: list[tuple[int, dict[str, Any]]],
+    featurize: Callable[[list[dict[str, Any]]], dict[str, np.ndarray]],
+    short: int,
+) -> Frames:
+    """Roll out the expert on each (seed, reset options) and cut the traces into call frames.
+
+    Frames of at most ``short`` steps share one bucket whatever their program, so each batch mixes
+    programs; longer frames are grouped by length, rounded up to a multiple of ``short``.
+    """
+    features: list[dict[str, np.ndarray]] = []
+    targets, step_frame, program = [], [], []
+    for seed, options in problems:
+        trace = rollout(env.unwrapped, seed=seed, options=options)
+        if trace.reward != 1.0:
+            raise RuntimeError(f"the expert failed on problem {trace.problem!r}")
+        features.append(featurize([s.observation for s in trace.steps]))
+        targets.append(np.array([(s.call.program == 0, s.call.program, *s.call.args) for s in trace.steps], dtype=np.int16))
+        step_frame.append(len(program) + np.array([s.frame for s in trace.steps]))
+        program += [call.program for call, _ in trace.frames()]
+    step_frame = np.concatenate(step_frame)
+    lengths = np.bincount(step_frame, minlength=len(program))
+    order = np.argsort(step_frame, kind="stable")
+    position = np.empty_like(step_frame)
+    position[order] = np.arange(len(order)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    step_features = {k: np.concatenate([f[k] for f in features]) for k in features[0]}
+    step_targets = np.concatenate(targets)
+
+    padded = np.maximum(short, -(-lengths // short) * short)
+    buckets, bucket_of, row_of = [], np.zeros(len(program), dtype=np.int64), np.zeros(len(program), dtype=np.int64)
+    for b, T in enumerate(np.unique(padded)):
+        index = np.flatnonzero(padded == T)
+        bucket_of[index], row_of[index] = b, np.arange(len(index))
+        steps = np.flatnonzero(padded[step_frame] == T)
+        at = (row_of[step_frame[steps]], position[steps])
+        feats = {}
+        for k, v in step_features.items():
+            feats[k] = np.zeros((len(index), T, *v.shape[1:]), dtype=v.dtype)
+            feats[k][at] = v[steps]
+        tgt = np.zeros((len(index), T, len(TARGETS)), dtype=np.int16)
+        tgt[at] = step_targets[steps]
+        mask = np.zeros((len(index), T), dtype=bool)
+        mask[at] = True
+        buckets.append(
+            Bucket(
+                {k: torch.from_numpy(v) for k, v in feats.items()},
+                torch.from_numpy(tgt),
+                torch.from_numpy(mask),
+                torch.tensor(np.array(program)[index]),
+                index,
+            )
+        )
+    return Frames(buckets, bucket_of, row_of, np.array(program, dtype=np.int64), int(lengths.sum()))
+
+
+class CurriculumSampler:
+    """Draws batches of frames with weight exp(error of the frame's program / temperature).
+
+    With equal errors this is the traces' own mix of programs (duplicate frames kept); programs
+    the model gets wrong more often are drawn more often. A fraction ``replay`` of each batch
+    is drawn from the frames of the same bucket that the model got wrong when it last saw them:
+    rare cases inside a program (9 + 9 + carry) are learned last otherwise.
+    """
+
+    def __init__(
+        self, frames: Frames, num_programs: int, temperature: float, replay: float, rng: np.random.Generator
+    ) -> None:
+        self.frames = frames
+        self.temperature = temperature
+        self.replay = replay
+        self.rng = rng
+        self.wrong = [np.zeros(len(b.index), dtype=bool) for b in frames.buckets]
+        self.update(np.zeros(num_programs))
+
+    def update(self, error: np.ndarray) -> None:
+        """Re-weight frames from per-program error rates in [0, 1]."""
+        weight = np.exp((np.asarray(error) - np.max(error)) / self.temperature)[self.frames.program]
+        self.cdf = _cdf(weight)
+        self.bucket_cdf = [_cdf(weight[b.index]) for b in self.frames.buckets]
+
+    def sample(self, n: int) -> tuple[int, torch.Tensor]:
+        """A bucket and ``n`` of its rows."""
+        anchor = int(np.searchsorted(self.cdf, self.rng.random(), side="right"))
+        b = int(self.frames.bucket_of[anchor])
+        wrong = np.flatnonzero(self.wrong[b])
+        k = min(len(wrong), int(self.replay * n))
+        rows = np.concatenate(
+            [np.searchsorted(self.bucket_cdf[b], self.rng.random(n - k), side="right"), self.rng.choice(wrong, k)]
+        )
+        return b, torch.from_numpy(rows.astype(np.int64))
+
+    def batch(self, b: int, rows: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Features, targets, mask and program ids of those frames, trimmed to the longest."""
+        bucket = self.frames.buckets[b]
+        mask = bucket.mask[rows]
+        T = int(mask.sum(1).max())
+        features = {k: v[rows, :T] for k, v in bucket.features.items()}
+        return features, bucket.targets[rows, :T].long(), mask[:, :T], bucket.program[rows]
+
+    def record(self, b: int, rows: torch.Tensor, solved: torch.Tensor) -> None:
+        """Remember which of the frames just trained on the model had wrong (before the update)."""
+        self.wrong[b][rows.numpy()] = ~solved.numpy()
+
+    def state(self) -> list[torch.Tensor]:
+        return [torch.from_numpy(np.packbits(w)) for w in self.wrong]
+
+    def load_state(self, state: list[torch.Tensor]) -> None:
+        self.wrong = [np.unpackbits(s.numpy(), count=len(w)).astype(bool) for s, w in zip(state, self.wrong)]
+
+
+def _cdf(weight: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(weight)
+    return cdf / cdf[-1]

@@ -1,0 +1,20 @@
+"""Matrix products for the numpy acting path, done by torch so its thread setting applies.
+
+numpy's own BLAS starts one thread per core for small products, which stalls badly when the
+cores are busy (measured here: 5 ms instead of 0.2 ms for one LSTM layer on 20 episodes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def weight(t: torch.Tensor) -> torch.Tensor:
+    """A detached, contiguous float32 copy of a parameter, for use with ``mm``."""
+    return t.detach().to(torch.float32).contiguous().clone()
+
+
+def mm(x: np.ndarray, w: torch.Tensor) -> np.ndarray:
+    """``x @ w`` for a float32 array ``x`` and a weight from ``weight``."""
+    return torch.mm(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), w).numpy()

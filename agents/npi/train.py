@@ -1,0 +1,200 @@
+"""Behavioural cloning of the expert: call frames as padded sequences, adaptive curriculum, checkpoints."""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from agents.base import run_episodes
+from agents.npi.agent import NPIAgent
+from agents.npi.checkpoint import load_checkpoint, program_table, save_checkpoint
+from agents.npi.config import NPIConfig
+from agents.npi.data import CurriculumSampler, expert_frames
+from agents.npi.model import NPI, Heads
+
+VALIDATION_SEED = 2_000_000_000
+IGNORE = -100
+
+
+def training_problems(cfg: NPIConfig) -> list[tuple[int, dict[str, Any]]]:
+    """(seed, reset options) of every training problem: ``problems_per_length`` per length."""
+    rng = np.random.default_rng([cfg.seed, 1])
+    return [
+        (int(rng.integers(10**9)), {"length": length})
+        for length in range(cfg.min_length, cfg.max_length + 1)
+        for _ in range(cfg.problems_per_length)
+    ]
+
+
+def validation_problems(cfg: NPIConfig) -> list[tuple[int, dict[str, Any]]]:
+    """Held-out problems spread evenly over the training lengths."""
+    lengths = np.linspace(cfg.min_length, cfg.max_length, cfg.eval_episodes).round().astype(int)
+    return [(VALIDATION_SEED + 1000 * cfg.seed + i, {"length": int(n)}) for i, n in enumerate(lengths)]
+
+
+def bc_loss(
+    heads: Heads, targets: torch.Tensor, mask: torch.Tensor, allowed: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean log-loss per step of (return flag, next program, three arguments), and per-step correctness.
+
+    ``allowed`` ``[B, N]``: the programs each frame's program may call (RETURN excluded: the return
+    head decides it), so program scores compete only among callable programs, as when acting.
+    """
+    ret, program, args = targets[..., 0], targets[..., 1], targets[..., 2:]
+    calls = mask & (ret == 0)
+    n = mask.sum()
+    loss = F.binary_cross_entropy_with_logits(heads.ret[mask], ret[mask].float(), reduction="sum")
+    scores = heads.programs.masked_fill(~allowed[:, None, :], -1e9)
+    loss = loss + F.cross_entropy(scores[calls], program[calls], reduction="sum")
+    args_ok = torch.ones_like(mask)
+    for k, logits in enumerate(heads.args):
+        loss = loss + F.cross_entropy(logits[calls], args[..., k][calls], reduction="sum")
+        args_ok &= logits.argmax(-1) == args[..., k]
+    with torch.no_grad():
+        said_return = heads.ret > 0
+        right_call = (scores.argmax(-1) == program) & args_ok
+        correct = (said_return == (ret == 1)) & (said_return | right_call) & mask
+    return loss / n, correct
+
+
+def train(
+    cfg: NPIConfig, out: str | Path, resume: bool = False, progress: bool = True
+) -> dict[str, Any]:
+    """Train an NPI on ``cfg.env_id``'s expert traces; write the checkpoint to ``out`` (and ``out``.csv).
+
+    With ``resume`` and an existing ``out``, continue that run from its update count (its config
+    wins, except ``updates``). Returns a summary: updates, seconds, last validation accuracy.
+    """
+    out = Path(out)
+    ckpt = None
+    if resume and out.exists():
+        ckpt = load_checkpoint(out)
+        cfg = NPIConfig.from_dict({**ckpt["config"], "updates": cfg.updates})
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    env = gym.make(cfg.env_id, **cfg.env_kwargs)
+    programs = env.unwrapped.programs
+    observation_space = env.observation_space
+    model = NPI(cfg, programs, observation_space)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, foreach=True)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, cfg.lr_decay_every, cfg.lr_decay)
+    rng = np.random.default_rng(cfg.seed)
+    state = {"update": 0, "seconds": 0.0, "perfect_streak": 0, "error": np.zeros(len(programs)).tolist(), "validation": []}
+    if ckpt is not None:
+        load_checkpoint(out, programs, cfg.env_id)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        rng.bit_generator.state = ckpt["trainer"]["rng"]
+        state = {k: v for k, v in ckpt["trainer"].items() if k != "rng"}
+
+    start = time.perf_counter() - state["seconds"]
+    frames = expert_frames(env, training_problems(cfg), model.encoder.featurize, cfg.short_frame)
+    env.close()
+    sampler = CurriculumSampler(frames, len(programs), cfg.curriculum_temperature, cfg.replay_mistakes, rng)
+    sampler.update(np.array(state["error"]))
+    if ckpt is not None:
+        sampler.load_state(ckpt["sampler"])
+    allowed = torch.from_numpy(programs.call_mask.copy())
+    allowed[:, 0] = False
+    running = sorted(set(frames.program.tolist()))
+    names = [programs.names[p] for p in running]
+    log = _CsvLog(out.with_suffix(".csv"), ["update", "seconds", "loss", "lr", "step_accuracy", *names, "validation"], state["update"])
+
+    def checkpoint() -> None:
+        state["seconds"] = time.perf_counter() - start
+        save_checkpoint(
+            out,
+            {
+                "env_id": cfg.env_id,
+                "programs": program_table(programs),
+                "observation_space": repr(observation_space),
+                "config": asdict(cfg),
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "trainer": {**state, "rng": rng.bit_generator.state},
+                "sampler": sampler.state(),
+            },
+        )
+
+    hits, seen = np.zeros(len(programs)), np.zeros(len(programs))
+    bar = tqdm(total=cfg.updates, initial=state["update"], disable=not progress, desc=f"NPI {cfg.env_id}", dynamic_ncols=True)
+    model.train()
+    while state["update"] < cfg.updates and not (cfg.stop_after_perfect and state["perfect_streak"] >= cfg.stop_after_perfect):
+        bucket, rows = sampler.sample(cfg.batch_frames)
+        features, targets, mask, program = sampler.batch(bucket, rows)
+        heads = model(features, program)
+        loss, correct = bc_loss(heads, targets, mask, allowed[program])
+        sampler.record(bucket, rows, (correct | ~mask).all(dim=1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        state["update"] += 1
+        step_program = program[:, None].expand_as(mask)[mask].numpy()
+        hits += np.bincount(step_program, correct[mask].numpy(), minlength=len(programs))
+        seen += np.bincount(step_program, minlength=len(programs))
+        update = state["update"]
+        if update % cfg.curriculum_every == 0:
+            state["error"] = np.where(seen > 0, 1 - hits / np.maximum(seen, 1), state["error"]).tolist()
+            sampler.update(np.array(state["error"]))
+            bar.set_postfix_str(" ".join(f"{programs.names[p]}={100 * (1 - state['error'][p]):.1f}" for p in running))
+            hits[:], seen[:] = 0, 0
+        validation = None
+        if update % cfg.eval_every == 0 or update == cfg.updates:
+            validation = validate(model, cfg)
+            model.train()
+            state["validation"].append([update, validation])
+            state["perfect_streak"] = state["perfect_streak"] + 1 if validation == 1.0 else 0
+            bar.write(f"update {update}: {100 * validation:.1f}% of {cfg.eval_episodes} held-out episodes solved")
+        if update % cfg.log_every == 0 or validation is not None:
+            log.write(
+                [update, f"{time.perf_counter() - start:.1f}", f"{loss.item():.5f}", f"{scheduler.get_last_lr()[0]:.3g}",
+                 f"{correct.sum().item() / mask.sum().item():.5f}",
+                 *(f"{1 - state['error'][p]:.4f}" for p in running), "" if validation is None else f"{validation:.4f}"]
+            )
+        if validation is not None:
+            checkpoint()
+        bar.update(1)
+    bar.close()
+    checkpoint()
+    last = state["validation"][-1][1] if state["validation"] else float("nan")
+    return {"updates": state["update"], "seconds": state["seconds"], "validation": last, "frames": len(frames), "steps": frames.steps}
+
+
+def validate(model: NPI, cfg: NPIConfig) -> float:
+    """Fraction of held-out problems the current model solves through ``env.step``."""
+    env = gym.make(cfg.env_id, **cfg.env_kwargs)
+    agent = NPIAgent(model.eval(), env.unwrapped.programs, cfg.env_id)
+    env.close()
+    episodes = run_episodes(agent, cfg.env_id, validation_problems(cfg), **cfg.env_kwargs)
+    return sum(e.solved for e in episodes) / len(episodes)
+
+
+class _CsvLog:
+    """Append-only CSV of training progress; a resumed run drops rows past its checkpoint."""
+
+    def __init__(self, path: Path, header: list[str], resume_from: int) -> None:
+        self.path = path
+        rows = []
+        if resume_from and path.exists():
+            with path.open() as f:
+                rows = [r for r in csv.reader(f)][1:]
+            rows = [r for r in rows if r and int(r[0]) <= resume_from]
+        with path.open("w", newline="") as f:
+            csv.writer(f).writerows([header, *rows])
+
+    def write(self, row: list[Any]) -> None:
+        with self.path.open("a", newline="") as f:
+            csv.writer(f).writerow(row)

@@ -1,0 +1,111 @@
+"""The NPI agent: overfits a few traces and solves them through env.step; checkpoints; resuming."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from agents.base import run_episodes  # noqa: E402
+from agents.npi import CheckpointError, NPIAgent, NPIConfig, load_checkpoint, train  # noqa: E402
+from agents.npi.train import training_problems  # noqa: E402
+
+TINY = NPIConfig(
+    env_id="NPI-Addition-v0",
+    min_length=1,
+    max_length=2,
+    problems_per_length=3,
+    hidden=64,
+    state_dim=64,
+    encoder_hidden=128,
+    program_dim=16,
+    key_dim=8,
+    batch_frames=32,
+    lr=2e-3,
+    updates=20,
+    eval_every=10,
+    eval_episodes=4,
+    stop_after_perfect=0,
+    curriculum_every=5,
+    log_every=5,
+)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("npi") / "tiny.pt"
+    train(TINY, path, progress=False)
+    return path
+
+
+def test_overfits_a_handful_of_traces_and_solves_them_through_env_step(tmp_path: Path) -> None:
+    cfg = dataclasses.replace(TINY, updates=600, eval_every=600)
+    summary = train(cfg, tmp_path / "overfit.pt", progress=False)
+    agent = NPIAgent.load(tmp_path / "overfit.pt")
+    episodes = run_episodes(agent, cfg.env_id, training_problems(cfg))
+    assert all(e.solved for e in episodes), (summary, episodes)
+
+
+def test_save_load_round_trips_bit_exactly(trained: Path, tmp_path: Path) -> None:
+    first = load_checkpoint(trained)
+    agent = NPIAgent.load(trained)
+    for name, tensor in first["model"].items():
+        assert torch.equal(agent.model.state_dict()[name], tensor), name
+    copy = tmp_path / "copy.pt"
+    from agents.npi.checkpoint import save_checkpoint
+
+    save_checkpoint(copy, {k: v for k, v in first.items() if k not in ("format", "version")})
+    again = load_checkpoint(copy)
+    for name, tensor in first["model"].items():
+        assert torch.equal(again["model"][name], tensor)
+    assert again["optimizer"]["state"].keys() == first["optimizer"]["state"].keys()
+    for key, state in first["optimizer"]["state"].items():
+        assert all(torch.equal(state[k], again["optimizer"]["state"][key][k]) for k in state)
+    assert again["trainer"] == first["trainer"] and again["config"] == first["config"]
+    problems = training_problems(TINY)
+    a = run_episodes(NPIAgent.load(trained), TINY.env_id, problems)
+    b = run_episodes(NPIAgent.load(copy), TINY.env_id, problems)
+    assert a == b
+
+
+def test_truncated_checkpoint_fails_with_a_clear_message(trained: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.pt"
+    data = trained.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="truncated or corrupted"):
+        NPIAgent.load(cut)
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
+        NPIAgent.load(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("other", ["NPI-Sort-v0", "NPI-Addition-Recursive-v0"])
+def test_checkpoint_from_another_env_is_refused(trained: Path, other: str) -> None:
+    with pytest.raises(CheckpointError, match=f"trained on NPI-Addition-v0 and its program table differs from {other}"):
+        NPIAgent.load(trained, other)
+
+
+def test_resumed_training_continues_from_its_update_count(tmp_path: Path) -> None:
+    straight, resumed = tmp_path / "straight.pt", tmp_path / "resumed.pt"
+    train(TINY, straight, progress=False)
+    train(dataclasses.replace(TINY, updates=10), resumed, progress=False)
+    assert load_checkpoint(resumed)["trainer"]["update"] == 10
+    train(TINY, resumed, resume=True, progress=False)
+    a, b = load_checkpoint(straight), load_checkpoint(resumed)
+    assert b["trainer"]["update"] == 20
+    for name, tensor in a["model"].items():
+        assert torch.equal(b["model"][name], tensor), name
+    rows = resumed.with_suffix(".csv").read_text().splitlines()
+    assert [int(r.split(",")[0]) for r in rows[1:]] == [5, 10, 15, 20]
+
+
+def test_batched_and_single_episode_acting_agree(trained: Path) -> None:
+    agent = NPIAgent.load(trained)
+    problems = [(s, {"length": n}) for s, n in zip(range(6), (1, 2, 3, 5, 8, 13))]
+    batched = run_episodes(agent, TINY.env_id, problems, batch_size=6)
+    single = run_episodes(agent, TINY.env_id, problems, batch_size=1)
+    assert batched == single
+    assert np.all([e.steps > 0 for e in batched])
