@@ -1,0 +1,67 @@
+"""Every setting of the Neural Programmer, its data and its training, in one dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass
+class NPConfig:
+    """Model, data and training settings; the paper's values are noted where it gives them."""
+
+    env_id: str = "NPI-Table-5Col-v0"
+    """the NPI-Table env whose setting (columns, words, text) the training questions come from"""
+    seed: int = 0
+    examples: int = 50_000
+    """training questions drawn by ``npi_gym.tables.dataset`` (paper: 50,000)"""
+
+    # model (paper: hidden size 256, simple RNNs, init U[-0.1, 0.1])
+    embed: int = 64
+    """word embeddings, shared by question words and column names"""
+    hidden: int = 128
+    """question RNN and history RNN state size"""
+    cell: str = "rnn"
+    """question RNN cell: "rnn" (the paper's tanh RNN) or "gru"""
+    init_scale: float = 0.1
+    step_embedding: bool = True
+    """add a learned vector per step to the history state the selector reads (not in the paper)"""
+    question_attention: bool = False
+    """the selector also reads an attention over the question RNN's states (the 2017 model; not in the paper)"""
+
+    # optimisation (paper: Adam with default settings, batch 50)
+    epochs: int = 30
+    batch_size: int = 50
+    lr: float = 1e-3
+    huber_delta: float = 10.0
+    """Huber loss threshold on scalar answers (paper: tuned in {10, 25, 50})"""
+    lookup_weight: float = 50.0
+    """weight of the mean log-loss over cells of lookup answers (paper: tuned in {25, 50, 75, 100})"""
+    grad_clip: float = 1.0
+    """gradient norm threshold (paper: tuned in {1, 5, 50})"""
+    grad_noise: bool = True
+    """add Gaussian noise of variance grad_noise_eta * step^-0.55 to every gradient after clipping"""
+    grad_noise_eta: float = 1.0
+
+    # evaluation: real env episodes on held-out test-split questions after every epoch
+    eval_episodes: int = 1000
+    stop_at: float = 1.0
+    """stop once an evaluation's accuracy reaches this (above 1.0: never stop early)"""
+
+    threads: int = 1
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "NPConfig":
+        """A config from a dict; unknown keys raise ``ValueError``."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown Neural Programmer config field(s) {unknown}; known: {sorted(known)}")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __post_init__(self) -> None:
+        if self.cell not in ("rnn", "gru"):
+            raise ValueError(f"cell must be 'rnn' or 'gru', got {self.cell!r}")

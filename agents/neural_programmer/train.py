@@ -1,0 +1,214 @@
+"""Weakly supervised training: the answer alone, through soft execution; evaluation through env episodes."""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from agents.base import run_episodes
+from agents.neural_programmer.agent import NeuralProgrammerAgent
+from agents.neural_programmer.checkpoint import check_resumable, load_checkpoint, save_checkpoint, table_setting
+from agents.neural_programmer.config import NPConfig
+from agents.neural_programmer.model import Features, NeuralProgrammer, featurize, soft_execute, stack_observations
+from npi_gym.tables import Example, Setting, dataset
+
+VALIDATION_SEED = 2_000_000_000
+"""held-out test-split questions for the learning curves are seeded from here (final evaluations use agents.base.EVAL_SEED)"""
+LOG_EPSILON = 1e-7
+
+
+@dataclass
+class Data:
+    """The training questions as features, and their answers."""
+
+    features: Features
+    scalar: torch.Tensor  # (N,) scalar answers (0 for lookup questions)
+    is_lookup: torch.Tensor  # (N,) bool
+    cells: torch.Tensor  # (N, R, C) bool: the answer's cells (lookup questions)
+    templates: frozenset[str]
+
+    def __len__(self) -> int:
+        return len(self.scalar)
+
+    def batch(self, index: np.ndarray) -> tuple[Features, torch.Tensor, torch.Tensor, torch.Tensor]:
+        index = torch.from_numpy(index)
+        f = self.features[index]
+        rows = f.values.shape[1]
+        return f, self.scalar[index].to(f.values.dtype), self.is_lookup[index], self.cells[index, :rows].to(f.values.dtype)
+
+
+def encode_examples(examples: Sequence[Example], env_id: str, chunk: int = 1000) -> Data:
+    """Questions as the env ``env_id`` observes them, featurized, with their answers."""
+    env = gym.make(env_id, split="train")
+    rows = max(e.table.shape[0] for e in examples)
+    parts = []
+    for start in range(0, len(examples), chunk):
+        steps = [env.reset(options={"example": e}) for e in examples[start : start + chunk]]
+        parts.append(featurize(stack_observations([o for o, _ in steps], [i for _, i in steps]), rows=rows))
+    columns = env.unwrapped.setting.max_columns
+    env.close()
+    features = Features(**{k: torch.cat([getattr(p, k) for p in parts]) for k in Features.__dataclass_fields__})
+    cells = torch.zeros((len(examples), rows, columns), dtype=torch.bool)
+    for n, e in enumerate(examples):
+        for r, c in e.answer if isinstance(e.answer, frozenset) else ():
+            cells[n, r, c] = True
+    is_lookup = torch.tensor([isinstance(e.answer, frozenset) for e in examples])
+    scalar = torch.tensor([0.0 if isinstance(e.answer, frozenset) else e.answer for e in examples], dtype=torch.float64)
+    return Data(features, scalar, is_lookup, cells, frozenset(e.template for e in examples))
+
+
+def training_examples(cfg: NPConfig) -> list[Example]:
+    """``cfg.examples`` questions of the env's setting from the generator's reproducible dataset."""
+    return list(dataset(cfg.examples, cfg.seed, Setting(**table_setting(cfg.env_id)), "train"))
+
+
+def answer_loss(
+    out_scalar: torch.Tensor,
+    out_lookup: torch.Tensor,
+    scalar: torch.Tensor,
+    is_lookup: torch.Tensor,
+    cells: torch.Tensor,
+    f: Features,
+    cfg: NPConfig,
+) -> torch.Tensor:
+    """Huber loss on scalar answers; ``lookup_weight`` x mean log-loss over the table's cells on lookups."""
+    huber = F.huber_loss(out_scalar, scalar, reduction="none", delta=cfg.huber_delta)
+    p = out_lookup.clamp(LOG_EPSILON, 1 - LOG_EPSILON)
+    valid = (f.row_mask[:, :, None] & f.column_mask[:, None, :]).to(p.dtype)
+    log_loss = -(cells * p.log() + (1 - cells) * (1 - p).log())
+    lookup = (log_loss * valid).sum((1, 2)) / valid.sum((1, 2))
+    return torch.where(is_lookup, cfg.lookup_weight * lookup, huber).mean()
+
+
+def add_gradient_noise(model: torch.nn.Module, step: int, eta: float, generator: torch.Generator) -> None:
+    """Gaussian noise of variance eta * step^-0.55 on every gradient (Neelakantan et al., 2015)."""
+    std = (eta * step**-0.55) ** 0.5
+    for p in model.parameters():
+        if p.grad is not None:
+            p.grad.add_(torch.randn(p.grad.shape, generator=generator) * std)
+
+
+def accuracy(model: NeuralProgrammer, env_id: str, episodes: int, seed: int = VALIDATION_SEED) -> float:
+    """Share of test-split questions answered right in real env episodes (the agent's hardmax actions)."""
+    agent = NeuralProgrammerAgent(model, env_id)
+    played = run_episodes(agent, env_id, [(seed + i, {}) for i in range(episodes)], split="test")
+    model.train()
+    return sum(e.solved for e in played) / len(played)
+
+
+def train(
+    cfg: NPConfig,
+    out: str | Path,
+    resume: bool = False,
+    progress: bool = True,
+    examples: Sequence[Example] | None = None,
+) -> dict[str, Any]:
+    """Train on ``cfg.examples`` questions of ``cfg.env_id``; checkpoint to ``out`` (log: ``out``.csv).
+
+    With ``resume`` and an existing ``out``, continue that run (refused if its settings differ, except
+    the fields in ``RESUMABLE_CHANGES``). ``examples`` replaces the generated training questions.
+    Returns a summary of the run.
+    """
+    out = Path(out)
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    model = NeuralProgrammer(cfg)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    noise = torch.Generator().manual_seed(cfg.seed)
+    state: dict[str, Any] = {"update": 0, "seconds": 0.0, "curve": [], "data_seconds": 0.0}
+    if resume and out.exists():
+        ckpt = load_checkpoint(out)
+        check_resumable(out, ckpt, cfg)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        noise.set_state(ckpt["noise_rng"])
+        state = ckpt["trainer"]
+
+    started = time.perf_counter()
+    data = encode_examples(examples if examples is not None else training_examples(cfg), cfg.env_id)
+    state["data_seconds"] = state["data_seconds"] or time.perf_counter() - started
+    start = time.perf_counter() - state["seconds"]
+    per_epoch = max(1, len(data) // cfg.batch_size)
+    total = cfg.epochs * per_epoch
+    log = _CsvLog(out.with_suffix(".csv"), ["update", "epoch", "seconds", "loss", "accuracy"], state["update"])
+
+    def checkpoint() -> None:
+        state["seconds"] = time.perf_counter() - start
+        save_checkpoint(
+            out,
+            {
+                "config": cfg.to_dict(),
+                "setting": table_setting(cfg.env_id),
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "noise_rng": noise.get_state(),
+                "trainer": state,
+                "train_templates": sorted(data.templates),
+            },
+        )
+
+    bar = tqdm(total=total, initial=state["update"], disable=not progress, desc=f"Neural Programmer {cfg.env_id}", dynamic_ncols=True)
+    model.train()
+    losses: list[float] = []
+    while state["update"] < total and not (state["curve"] and state["curve"][-1][2] >= cfg.stop_at):
+        epoch, position = divmod(state["update"], per_epoch)
+        order = np.random.default_rng([cfg.seed, epoch]).permutation(len(data))
+        index = np.sort(order[position * cfg.batch_size : (position + 1) * cfg.batch_size])
+        f, scalar, is_lookup, cells = data.batch(index)
+        chosen = model(f)
+        final = soft_execute(f, chosen.operations, chosen.columns, chosen.pivots)[-1]
+        loss = answer_loss(final.scalar, final.lookup, scalar, is_lookup, cells, f, cfg)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        state["update"] += 1
+        if cfg.grad_noise:
+            add_gradient_noise(model, state["update"], cfg.grad_noise_eta, noise)
+        optimizer.step()
+        losses.append(loss.item())
+        bar.update(1)
+        if state["update"] % per_epoch == 0 or state["update"] == total:
+            acc = accuracy(model, cfg.env_id, cfg.eval_episodes)
+            seconds = time.perf_counter() - start
+            state["curve"].append([state["update"], round(seconds, 1), acc])
+            log.write([state["update"], f"{state['update'] / per_epoch:g}", f"{seconds:.1f}", f"{np.mean(losses):.4f}", f"{acc:.4f}"])
+            bar.set_postfix_str(f"loss={np.mean(losses):.3f} test-split accuracy={100 * acc:.1f}%")
+            losses = []
+            checkpoint()
+    bar.close()
+    if not state["curve"] or state["curve"][-1][0] != state["update"]:
+        checkpoint()
+    return {
+        "updates": state["update"],
+        "epochs": state["update"] / per_epoch,
+        "seconds": state["seconds"],
+        "data_seconds": state["data_seconds"],
+        "accuracy": state["curve"][-1][2] if state["curve"] else float("nan"),
+    }
+
+
+class _CsvLog:
+    """Append-only CSV of training progress; a resumed run drops rows past its checkpoint."""
+
+    def __init__(self, path: Path, header: list[str], resume_from: int) -> None:
+        self.path = path
+        rows = []
+        if resume_from and path.exists():
+            with path.open() as f:
+                rows = [r for r in csv.reader(f)][1:]
+            rows = [r for r in rows if r and int(r[0]) <= resume_from]
+        with path.open("w", newline="") as f:
+            csv.writer(f).writerows([header, *rows])
+
+    def write(self, row: list[Any]) -> None:
+        with self.path.open("a", newline="") as f:
+            csv.writer(f).writerow(row)

@@ -1,0 +1,132 @@
+"""The Neural Programmer agent: soft execution against the env, learning, checkpoints, CLI errors."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from agents.base import run_episodes
+from agents.neural_programmer.agent import NeuralProgrammerAgent
+from agents.neural_programmer.checkpoint import CheckpointError, load_checkpoint
+from agents.neural_programmer.cli import eval_main, train_main
+from agents.neural_programmer.config import NPConfig
+from agents.neural_programmer.model import featurize, soft_execute, stack_observations
+from agents.neural_programmer.train import train
+from npi_gym import tables
+
+SETTINGS = [("1col", "NPI-Table-1Col-v0"), ("5col", "NPI-Table-5Col-v0"), ("text-5col", "NPI-Table-Text-5Col-v0")]
+HANDFUL = ["sum A", "count", "print A", "greater 10.5 A sum A", "lesser -20.25 A count", "greater 0.5 A print A"]
+
+
+def _random_program(rng: np.random.Generator, example: tables.Example) -> tuple[tables.Step, ...]:
+    """Four valid steps; one pivot per comparison kind, as the agent's pivot attention gives."""
+    columns, pivots = example.table.shape[1], max(1, len(example.numbers))
+    allowed = [op for op in tables.OPERATIONS if op != "text_match" or not example.table.numeric.all()]
+    pivot = {"greater": int(rng.integers(pivots)), "lesser": int(rng.integers(pivots))}
+    ops = [allowed[rng.integers(len(allowed))] for _ in range(tables.STEPS)]
+    return tuple(tables.Step(op, int(rng.integers(columns)), pivot.get(op, 0)) for op in ops)
+
+
+@pytest.mark.parametrize("setting,env_id", SETTINGS)
+def test_one_hot_soft_execution_equals_the_envs_steps(setting: str, env_id: str) -> None:
+    """Ground-truth and random programs: every step's selector, scalar and lookup as env.step leaves them."""
+    rng = np.random.default_rng(0)
+    examples = list(tables.dataset(60, seed=1, setting=setting, split="train"))
+    programs = [e.program for e in examples] + [_random_program(rng, e) for e in examples]
+    examples = examples + examples
+    env = gym.make(env_id)
+    first = [env.reset(options={"example": e}) for e in examples]
+    f = featurize(stack_observations([o for o, _ in first], [i for _, i in first]), torch.float64)
+    ops = torch.tensor([[tables.OPERATIONS.index(s.operation) for s in p] for p in programs]).T
+    cols = torch.tensor([[s.column for s in p] for p in programs]).T
+    pivots = torch.tensor(
+        [[next((s.pivot for s in p if s.operation == kind), 0) for kind in ("greater", "lesser")] for p in programs]
+    )
+    outputs = soft_execute(
+        f,
+        F.one_hot(ops, len(tables.OPERATIONS)).float(),
+        F.one_hot(cols, f.values.shape[2]).float(),
+        F.one_hot(pivots, tables.MAX_NUMBERS).float(),
+    )
+    for b, (example, program) in enumerate(zip(examples, programs)):
+        env.reset(options={"example": example})
+        rows, columns = example.table.shape
+        for t, step in enumerate(program):
+            action = {"operation": int(ops[t, b]), "column": step.column, "pivot": step.pivot}
+            obs, reward, *_ = env.step(action)
+            np.testing.assert_array_equal(outputs[t].selector[b, :rows].numpy(), obs["row_selector"][:rows])
+            np.testing.assert_allclose(outputs[t].scalar[b].item(), obs["scalar"][0], atol=1e-2, rtol=1e-6)
+            np.testing.assert_array_equal(outputs[t].lookup[b, :rows, :columns].numpy(), obs["lookup"][:rows, :columns])
+        if b < len(examples) // 2:
+            assert reward == 1.0
+
+
+def _handful(env_id: str = "NPI-Table-1Col-v0") -> list[tables.Example]:
+    rng = np.random.default_rng(0)
+    tables_ = [tables.sample_table(rng, ("number",), "train") for _ in range(5)]
+    return [tables.make_example(q, t) for q in HANDFUL for t in tables_]
+
+
+TINY = dict(
+    env_id="NPI-Table-1Col-v0", embed=16, hidden=32, batch_size=10, lr=0.01, epochs=60,
+    grad_noise=False, eval_episodes=10, stop_at=2.0,
+)
+
+
+def test_tiny_model_learns_a_handful_of_single_column_questions(tmp_path) -> None:
+    examples = _handful()
+    train(NPConfig(**TINY), tmp_path / "tiny.pt", progress=False, examples=examples)
+    agent = NeuralProgrammerAgent.load(tmp_path / "tiny.pt")
+    played = run_episodes(agent, "NPI-Table-1Col-v0", [(0, {"example": e}) for e in examples])
+    assert sum(e.solved for e in played) == len(examples)
+
+
+def test_checkpoint_round_trip_resume_and_refusals(tmp_path) -> None:
+    path = tmp_path / "np.pt"
+    cfg = NPConfig(**{**TINY, "epochs": 2})
+    first = train(cfg, path, progress=False, examples=_handful())
+    ckpt = load_checkpoint(path)
+    assert ckpt["config"] == cfg.to_dict() and ckpt["setting"]["numeric_columns"] == 1
+    agent, again = NeuralProgrammerAgent.load(path), NeuralProgrammerAgent.load(path)
+    env = gym.make("NPI-Table-1Col-v0", split="test")
+    for seed in range(5):
+        obs, info = env.reset(seed=seed)
+        agent.reset(obs, info)
+        again.reset(obs, info)
+        assert agent.act(obs, info) == again.act(obs, info)
+
+    more = train(NPConfig(**{**TINY, "epochs": 4}), path, resume=True, progress=False, examples=_handful())
+    assert more["updates"] == 2 * first["updates"]
+    with pytest.raises(CheckpointError, match="lr: checkpoint 0.01, requested 0.02"):
+        train(NPConfig(**{**TINY, "lr": 0.02}), path, resume=True, progress=False, examples=_handful())
+    with pytest.raises(CheckpointError, match="never learned"):
+        NeuralProgrammerAgent.load(path, "NPI-Table-5Col-v0")
+
+
+def test_corrupt_or_foreign_checkpoint_fails_clearly(tmp_path, capsys) -> None:
+    path = tmp_path / "np.pt"
+    train(NPConfig(**{**TINY, "epochs": 1}), path, progress=False, examples=_handful())
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="truncated or corrupted"):
+        load_checkpoint(path)
+    assert eval_main([str(path)]) == 2
+    assert "truncated or corrupted" in capsys.readouterr().err
+    other = tmp_path / "other.pt"
+    torch.save({"model": {}}, other)
+    with pytest.raises(CheckpointError, match="not a Neural Programmer checkpoint"):
+        load_checkpoint(other)
+
+
+def test_cli_trains_and_evaluates(tmp_path, capsys) -> None:
+    path = tmp_path / "cli.pt"
+    argv = ["--env", "NPI-Table-1Col-v0", "--examples", "50", "--epochs", "1", "--hidden", "16", "--embed", "8"]
+    assert train_main([*argv, "--eval-episodes", "5", "--grad-noise", "false", "--out", str(path), "--quiet"]) == 0
+    assert "held-out test-split accuracy" in capsys.readouterr().out
+    assert eval_main([str(path), "--episodes", "5"]) == 0
+    assert "| any | 5 |" in capsys.readouterr().out
+    assert train_main([*argv, "--hidden", "32", "--out", str(path), "--resume", "--quiet"]) == 2
+    assert "hidden: checkpoint 16, requested 32" in capsys.readouterr().err
