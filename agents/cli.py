@@ -89,7 +89,13 @@ def _eval(args: argparse.Namespace) -> int:
     lengths = [int(x) for x in args.lengths.split(",")]
     episodes = [int(x) for x in args.episodes.split(",")]
     results = evaluate(
-        agent, agent.env_id, lengths, episodes[0] if len(episodes) == 1 else episodes, seed=args.seed, batch_size=args.batch_size
+        agent,
+        agent.env_id,
+        lengths,
+        episodes[0] if len(episodes) == 1 else episodes,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        **agent.env_kwargs,
     )
     print(format_results(results, f"{agent.env_id}, {args.checkpoint}"))
     return 0

@@ -109,3 +109,35 @@ def test_batched_and_single_episode_acting_agree(trained: Path) -> None:
     single = run_episodes(agent, TINY.env_id, problems, batch_size=1)
     assert batched == single
     assert np.all([e.steps > 0 for e in batched])
+
+
+def test_cli_trains_resumes_and_evaluates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from agents.cli import main
+
+    out = tmp_path / "cli.pt"
+    flags = ["--env", "NPI-Sort-v0", "--min-length", "2", "--max-length", "3", "--problems-per-length", "2",
+             "--hidden", "16", "--state-dim", "16", "--encoder-hidden", "16", "--eval-every", "5", "--eval-episodes", "2"]
+    assert main(["train", "npi", *flags, "--updates", "5", "--out", str(out), "--quiet"]) == 0
+    assert main(["train", "npi", "--updates", "8", "--out", str(out), "--resume", "--quiet"]) == 0
+    assert load_checkpoint(out)["trainer"]["update"] == 8
+    assert main(["eval", str(out), "--lengths", "2,3", "--episodes", "3"]) == 0
+    table = capsys.readouterr().out
+    assert "| 2 | 3 |" in table and "| 3 | 3 |" in table
+    assert main(["eval", str(out), "--env", "NPI-Addition-v0"]) == 2
+    assert "program table differs" in capsys.readouterr().out
+
+
+def test_importing_agents_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, agents; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+@pytest.mark.slow
+def test_demo_table_shows_the_shipped_agents() -> None:
+    from agents.cli import demo_table
+
+    table = demo_table()
+    assert "| addition (digits) | 1000 |" in table and "| sort (elements) | 100 |" in table

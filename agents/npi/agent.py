@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import gymnasium as gym
 import numpy as np
 
-from agents.npi.checkpoint import load_checkpoint
+from agents.npi.checkpoint import CheckpointError, load_checkpoint
 from agents.npi.config import NPIConfig
 from agents.npi.model import NPI, Cell
 from npi_gym.programs import Call, ProgramSet
@@ -18,14 +18,15 @@ class NPIAgent:
     """Greedy NPI policy for one episode (``reset``/``act``) or many in lockstep (``*_batch``).
 
     Each step: the running frame's LSTM state advances; if the return probability exceeds 0.5 the
-    call is RETURN, else the allowed program with the best key score, with the best-scoring argument
-    triple that program declares. A call into a non-primitive program pushes a zero state (once the
+    call is RETURN, else the allowed program with the best key score, with the argument triple of
+    highest joint probability among those that program declares. A call into a non-primitive program pushes a zero state (once the
     env has accepted the call), RETURN pops it: the stack mirrors the env's.
     """
 
-    def __init__(self, model: NPI, programs: ProgramSet, env_id: str) -> None:
+    def __init__(self, model: NPI, programs: ProgramSet, env_id: str, env_kwargs: dict[str, Any] | None = None) -> None:
         self.model = model
         self.env_id = env_id
+        self.env_kwargs = dict(env_kwargs or {})
         self.programs = programs
         self.cell = Cell(model)
         self.featurize = model.encoder.featurize
@@ -46,13 +47,19 @@ class NPIAgent:
         ckpt = load_checkpoint(path)
         cfg = NPIConfig.from_dict(ckpt["config"])
         env_id = env_id or ckpt["env_id"]
-        env = gym.make(env_id, **{**cfg.env_kwargs, **env_kwargs})
+        env_kwargs = {**cfg.env_kwargs, **env_kwargs}
+        env = gym.make(env_id, **env_kwargs)
         programs = env.unwrapped.programs
         load_checkpoint(path, programs, env_id)
+        if repr(env.observation_space) != ckpt["observation_space"]:
+            raise CheckpointError(
+                f"{path} was trained on observations {ckpt['observation_space']}; {env_id} with {env_kwargs} "
+                f"gives {env.observation_space!r}"
+            )
         model = NPI(cfg, programs, env.observation_space)
         model.load_state_dict(ckpt["model"])
         env.close()
-        return cls(model.eval(), programs, env_id)
+        return cls(model.eval(), programs, env_id, env_kwargs)
 
     # ----------------------------------------------------------------- one episode
     def reset(self, obs: dict[str, Any], info: dict[str, Any]) -> None:
@@ -77,8 +84,7 @@ class NPIAgent:
         ret, scores, args, self.pool[top] = self.cell(features, running, self.pool[top])
         scores[~self.allowed[running]] = -np.inf
         program = scores.argmax(axis=1)
-        logp = [a - np.logaddexp.reduce(a, axis=1, keepdims=True) for a in args]
-        triple = sum(lp[:, self.call_args[:, k]] for k, lp in enumerate(logp))
+        triple = args[0][:, self.call_args[:, 0]] + args[1][:, self.call_args[:, 1]] + args[2][:, self.call_args[:, 2]]
         triple[self.call_program[None, :] != program[:, None]] = -np.inf
         chosen = self.call_args[triple.argmax(axis=1)]
         actions = []

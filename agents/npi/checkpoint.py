@@ -45,6 +45,7 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
             torch.save({"format": FORMAT, "version": VERSION, **payload}, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -81,3 +82,13 @@ def load_checkpoint(
 def _summary(table: dict[str, Any]) -> str:
     names = [p["name"] for p in table["programs"]]
     return f"[{', '.join(names)}]" + (" (recursive)" if table["recursive"] else "")
+
+
+TRAINING_STATE = ("optimizer", "scheduler", "sampler")
+
+
+def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
+    """Copy a checkpoint without its optimiser and sampler state: a third of the size, not resumable."""
+    ckpt = load_checkpoint(src)
+    payload = {k: v for k, v in ckpt.items() if k not in ("format", "version", *TRAINING_STATE)}
+    return save_checkpoint(dst, payload)

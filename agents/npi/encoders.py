@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable
 
 import numpy as np
@@ -12,38 +13,46 @@ from torch import nn
 from agents.npi.config import NPIConfig
 from agents.npi.numeric import mm, weight
 
-COMMON_KEYS = ("program", "args")
+class _Codes(nn.Module):
+    """The discrete observation components and the three arguments, through one linear layer of their one-hot codes.
 
-
-class OneHotMLP(nn.Module):
-    """MLP over the one-hot codes of every discrete observation component and the three arguments.
-
-    The first layer is an embedding sum over the components' categories: the same linear map (and
-    initialisation) as ``nn.Linear`` on the concatenated one-hot vector, without building it.
+    An embedding sum over the components' categories: the same linear map (and initialisation) as
+    ``nn.Linear`` on the concatenated one-hot vector, without building it.
     """
+
+    def _init_codes(self, observation_space: spaces.Dict, keys: tuple[str, ...], width: int) -> None:
+        self.keys = keys
+        sizes = np.concatenate([_categories(observation_space[k]) for k in keys])
+        self.register_buffer("offsets", torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]])))
+        bound = 1 / int(sizes.sum()) ** 0.5
+        self.first = nn.EmbeddingBag(int(sizes.sum()), width, mode="sum")
+        nn.init.uniform_(self.first.weight, -bound, bound)
+        self.bias = nn.Parameter(torch.empty(width).uniform_(-bound, bound))
+
+    def _featurize_codes(self, observations: list[dict[str, Any]]) -> np.ndarray:
+        n = len(observations)
+        return np.concatenate([np.array([o[k] for o in observations]).reshape(n, -1) for k in self.keys], axis=1).astype(np.int16)
+
+    def _codes(self, codes: torch.Tensor) -> torch.Tensor:
+        """``[..., C]`` small integers -> ``[N, width]`` with the leading dims flattened."""
+        return self.first(codes.reshape(-1, codes.shape[-1]).long() + self.offsets) + self.bias
+
+
+class OneHotMLP(_Codes):
+    """MLP over the one-hot codes of every discrete observation component and the three arguments."""
 
     def __init__(self, observation_space: spaces.Dict, cfg: NPIConfig) -> None:
         super().__init__()
-        self.keys = tuple(k for k in observation_space.spaces if k != "program")
-        sizes = np.concatenate([_categories(observation_space[k]) for k in self.keys])
-        self.register_buffer("offsets", torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]])))
-        width = int(sizes.sum())
-        bound = 1 / width**0.5
-        self.first = nn.EmbeddingBag(width, cfg.encoder_hidden, mode="sum")
-        nn.init.uniform_(self.first.weight, -bound, bound)
-        self.bias = nn.Parameter(torch.empty(cfg.encoder_hidden).uniform_(-bound, bound))
+        self._init_codes(observation_space, tuple(k for k in observation_space.spaces if k != "program"), cfg.encoder_hidden)
         self.rest = nn.Sequential(nn.ReLU(), nn.Linear(cfg.encoder_hidden, cfg.state_dim))
 
     def featurize(self, observations: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         """Observations' components (task keys and arguments) as rows of small integers ``[n, C]``."""
-        n = len(observations)
-        return {"codes": np.concatenate([np.array([o[k] for o in observations]).reshape(n, -1) for k in self.keys], axis=1).astype(np.int16)}
+        return {"codes": self._featurize_codes(observations)}
 
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         codes = features["codes"]
-        flat = codes.reshape(-1, codes.shape[-1]).long() + self.offsets
-        out = self.rest(self.first(flat) + self.bias)
-        return out.reshape(*codes.shape[:-1], -1)
+        return self.rest(self._codes(codes)).reshape(*codes.shape[:-1], -1)
 
     def numpy_forward(self) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
         """The encoder as a numpy function of stacked features ``[B, C]``, on a copy of the weights."""
@@ -54,6 +63,45 @@ class OneHotMLP(nn.Module):
         def forward(features: dict[str, np.ndarray]) -> np.ndarray:
             hidden = table[features["codes"].astype(np.int64) + offsets].sum(axis=1) + bias
             return mm(np.maximum(hidden, 0), w) + b
+
+        return forward
+
+
+class ImageCNN(_Codes):
+    """Three stride-2 convolution stages over the image, plus the one-hot target pose and arguments."""
+
+    def __init__(self, observation_space: spaces.Dict, cfg: NPIConfig) -> None:
+        super().__init__()
+        self._init_codes(observation_space, tuple(k for k in observation_space.spaces if k not in ("program", "image")), cfg.encoder_hidden)
+        size = observation_space["image"].shape[0]
+        self.conv = nn.Sequential(
+            nn.Conv2d(3, 16, 5, stride=2, padding=2),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(32, 32, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(32 * (-(-size // 8)) ** 2, cfg.encoder_hidden),
+        )
+        self.rest = nn.Sequential(nn.ReLU(), nn.Linear(cfg.encoder_hidden, cfg.state_dim))
+
+    def featurize(self, observations: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+        """The images as uint8 ``[n, H, W, 3]`` and the other components as small integers ``[n, C]``."""
+        return {"image": np.stack([o["image"] for o in observations]), "codes": self._featurize_codes(observations)}
+
+    def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
+        codes, image = features["codes"], features["image"]
+        pixels = image.reshape(-1, *image.shape[-3:]).permute(0, 3, 1, 2).float() / 255.0
+        return self.rest(self._codes(codes) + self.conv(pixels)).reshape(*codes.shape[:-1], -1)
+
+    def numpy_forward(self) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+        """The encoder as a function of stacked numpy features, on a frozen copy of the module."""
+        frozen = copy.deepcopy(self).eval()
+
+        @torch.no_grad()
+        def forward(features: dict[str, np.ndarray]) -> np.ndarray:
+            return frozen({k: torch.from_numpy(v) for k, v in features.items()}).numpy()
 
         return forward
 
@@ -76,6 +124,7 @@ def _categories(space: spaces.Space) -> np.ndarray:
 ENCODERS: dict[str, Callable[[spaces.Dict, NPIConfig], nn.Module]] = {
     "NPI-Addition": OneHotMLP,
     "NPI-Sort": OneHotMLP,
+    "NPI-Canonicalize": ImageCNN,
 }
 
 

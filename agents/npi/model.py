@@ -84,7 +84,8 @@ class Cell:
         w, b = model.head.weight, model.head.bias
         scores = torch.cat([w[:1], model.program_keys @ w[1 : 1 + key], w[1 + key :]])
         self.head = (weight(scores.T), _array(torch.cat([b[:1], model.program_keys @ b[1 : 1 + key], b[1 + key :]])))
-        self.splits = np.cumsum([1, len(model.program_keys), *model.arg_sizes])[:-1]
+        ends = np.cumsum([1, len(model.program_keys), *model.arg_sizes])
+        self.slices = [slice(a, b) for a, b in zip([0, *ends[:-1]], ends)]
 
     def __call__(
         self, features: dict[str, np.ndarray], program: np.ndarray, state: np.ndarray
@@ -104,7 +105,8 @@ class Cell:
             c = sig[:, H : 2 * H] * state[:, k, 1] + sig[:, :H] * np.tanh(gates[:, 2 * H : 3 * H])
             x = sig[:, 3 * H :] * np.tanh(c)
             new[:, k, 0], new[:, k, 1] = x, c
-        ret, scores, *args = np.split(mm(x, self.head[0]) + self.head[1], self.splits, axis=1)
+        out = mm(x, self.head[0]) + self.head[1]
+        ret, scores, *args = (out[:, s] for s in self.slices)
         return ret[:, 0], scores, args, new
 
     def zeros(self, n: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from agents.base import run_episodes
 from agents.npi.agent import NPIAgent
-from agents.npi.checkpoint import load_checkpoint, program_table, save_checkpoint
+from agents.npi.checkpoint import CheckpointError, load_checkpoint, program_table, save_checkpoint
 from agents.npi.config import NPIConfig
 from agents.npi.data import CurriculumSampler, expert_frames
 from agents.npi.model import NPI, Heads
@@ -75,9 +75,12 @@ def train(
     wins, except ``updates``). Returns a summary: updates, seconds, last validation accuracy.
     """
     out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     ckpt = None
     if resume and out.exists():
         ckpt = load_checkpoint(out)
+        if "optimizer" not in ckpt:
+            raise CheckpointError(f"{out} was exported without its training state and cannot be resumed")
         cfg = NPIConfig.from_dict({**ckpt["config"], "updates": cfg.updates})
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -176,7 +179,7 @@ def train(
 def validate(model: NPI, cfg: NPIConfig) -> float:
     """Fraction of held-out problems the current model solves through ``env.step``."""
     env = gym.make(cfg.env_id, **cfg.env_kwargs)
-    agent = NPIAgent(model.eval(), env.unwrapped.programs, cfg.env_id)
+    agent = NPIAgent(model.eval(), env.unwrapped.programs, cfg.env_id, cfg.env_kwargs)
     env.close()
     episodes = run_episodes(agent, cfg.env_id, validation_problems(cfg), **cfg.env_kwargs)
     return sum(e.solved for e in episodes) / len(episodes)
