@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import time
 from pathlib import Path
@@ -60,13 +61,13 @@ def run(env_id: str, retrain: bool, scale: float) -> Path:
     path = RESULTS / f"npi_generalization_{env_id}.csv"
     with path.open("w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["env", "length", "episodes", "solved", "accuracy", "mean_steps", "eval_seconds", "train_seconds", "train_updates"])
+        out.writerow(["env", "length", "episodes", "solved", "accuracy", "mean_steps", "eval_seconds", "load_average", "train_seconds", "train_updates"])
         for length, episodes in PLAN[env_id].items():
             n = max(1, round(episodes * scale))
             (r,) = evaluate(agent, env_id, [length], n)
             print(f"  length {length:>6}: {r.solved}/{r.episodes} solved, {r.mean_steps:.0f} steps/episode, {r.seconds:.1f} s", flush=True)
             out.writerow([env_id, length, r.episodes, r.solved, f"{r.accuracy:.4f}", f"{r.mean_steps:.1f}", f"{r.seconds:.1f}",
-                          f"{trainer['seconds']:.1f}", trainer["update"]])
+                          f"{os.getloadavg()[0]:.1f}", f"{trainer['seconds']:.1f}", trainer["update"]])
             f.flush()
     return path
 
@@ -85,17 +86,20 @@ def report() -> None:
         "",
         "Trained on the paper's data (addition: 32 problems per length 1-20 = 640; sort: 64 per length 2-20 = 1,216),",
         "then run greedily through `env.step` on fresh problems (per-sequence accuracy: the episode ends with reward 1).",
-        f"Machine: {platform.machine()}, {torch.get_num_threads()} torch thread(s) while evaluating, shared 2-core CPU.",
+        f"Machine: {platform.machine()}, 2 cores shared with other jobs (wall-clock times stretch with the load average), 1 torch thread.",
         "Command: `python benchmarks/train_pretrained.py` then `python benchmarks/npi_generalization.py`.",
         "",
         "## Training",
         "",
-        "| env | training problems | updates | wall-clock training (s) |",
-        "|---|---:|---:|---:|",
+        "| env | training problems | updates | wall-clock training (s) | wall-clock evaluation (s) | mean load average while evaluating |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for env_id, env_rows in rows.items():
         problems = "640" if "Addition" in env_id else "1,216"
-        lines.append(f"| {env_id} | {problems} | {env_rows[0]['train_updates']} | {float(env_rows[0]['train_seconds']):.0f} |")
+        seconds = sum(float(r["eval_seconds"]) for r in env_rows)
+        loads = [float(r["load_average"]) for r in env_rows if r.get("load_average")]
+        load = f"{sum(loads) / len(loads):.1f}" if loads else "not recorded"
+        lines.append(f"| {env_id} | {problems} | {env_rows[0]['train_updates']} | {float(env_rows[0]['train_seconds']):.0f} | {seconds:.0f} | {load} |")
     for env_id, env_rows in rows.items():
         beside_paper = env_id == "NPI-Sort-v0"
         lines += ["", f"## {env_id}", ""]
@@ -103,18 +107,30 @@ def report() -> None:
             lines += ["| length | episodes | ours | paper NPI | paper seq2seq | steps/episode |", "|---:|---:|---:|---:|---:|---:|"]
         else:
             lines += ["| length | episodes | ours | steps/episode |", "|---:|---:|---:|---:|"]
-        for r in env_rows:
-            n = int(r["length"])
+        for r in _merge_training_lengths(env_rows):
+            n = r["length"]
             ours = f"{100 * float(r['accuracy']):.1f}%"
             if beside_paper:
-                paper = PAPER_SORT_NPI.get(n)
-                seq = PAPER_SORT_SEQ2SEQ.get(n)
+                paper = PAPER_SORT_NPI.get(int(n)) if n.isdigit() else 100
+                seq = PAPER_SORT_SEQ2SEQ.get(int(n)) if n.isdigit() else 100
                 lines.append(f"| {n} | {r['episodes']} | {ours} | {'' if paper is None else f'{paper}%'} | {'' if seq is None else f'{seq}%'} | {float(r['mean_steps']):.0f} |")
             else:
                 lines.append(f"| {n} | {r['episodes']} | {ours} | {float(r['mean_steps']):.0f} |")
         lines += ["", f"Paper: {PAPER_NOTE[env_id]}."]
     (RESULTS / "npi_generalization.md").write_text("\n".join(lines) + "\n")
     plot(rows)
+
+
+def _merge_training_lengths(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """One row for all lengths up to 20 (the training range), then one per longer length."""
+    inside = [r for r in rows if int(r["length"]) <= 20]
+    merged = []
+    if inside:
+        episodes, solved = sum(int(r["episodes"]) for r in inside), sum(int(r["solved"]) for r in inside)
+        lengths = f"{inside[0]['length']}-{inside[-1]['length']} ({len(inside)} lengths)"
+        steps = sum(float(r["mean_steps"]) * int(r["episodes"]) for r in inside) / episodes
+        merged.append({"length": lengths, "episodes": str(episodes), "accuracy": str(solved / episodes), "mean_steps": str(steps)})
+    return merged + [r for r in rows if int(r["length"]) > 20]
 
 
 def plot(rows: dict[str, list[dict[str, str]]]) -> None:

@@ -1,5 +1,8 @@
 """Train the shipped NPI checkpoints in agents/npi/pretrained/ with the paper's training data.
 
+Addition: 32 problems per length 1-20; sort: 64 per length 2-20; car: 100 training-split episodes
+per number of moves 1-8, on 32 x 32 renders.
+
     python benchmarks/train_pretrained.py [ENV_ID ...]
 
 Each run is ``npi-gym train npi`` with the flags below, into runs/pretrained/ (resumable, with
@@ -8,6 +11,7 @@ its CSV log); the shipped file is that checkpoint without its optimiser state, a
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -19,11 +23,13 @@ from agents.npi.checkpoint import export_checkpoint
 
 ADDITION = ["--min-length", "1", "--max-length", "20", "--problems-per-length", "32"]
 SORT = ["--min-length", "2", "--max-length", "20", "--problems-per-length", "64"]
+CAR = ["--env-kwargs", '{"image_size": 32}', "--min-length", "1", "--max-length", "8", "--problems-per-length", "100", "--short-frame", "4"]
 RUNS = {
     "NPI-Addition-v0": ADDITION,
     "NPI-Addition-Recursive-v0": ADDITION,
     "NPI-Sort-v0": SORT,
     "NPI-Sort-Recursive-v0": SORT,
+    "NPI-Canonicalize-v0": CAR,
 }
 
 
@@ -33,7 +39,7 @@ if __name__ == "__main__":
         shipped = pretrained_path(env_id)
         run = Path("runs/pretrained") / shipped.name
         command = ["train", "npi", "--env", env_id, *RUNS[env_id], "--out", str(run), "--quiet"]
-        print("npi-gym " + " ".join(command), flush=True)
+        print("npi-gym " + shlex.join(command), flush=True)
         if main(command) != 0:
             raise SystemExit(f"training {env_id} failed")
         export_checkpoint(run, shipped)

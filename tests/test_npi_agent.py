@@ -141,3 +141,29 @@ def test_demo_table_shows_the_shipped_agents() -> None:
 
     table = demo_table()
     assert "| addition (digits) | 1000 |" in table and "| sort (elements) | 100 |" in table
+
+
+@pytest.mark.parametrize("env_id", ["NPI-Addition-v0", "NPI-Sort-Recursive-v0"])
+def test_acting_cell_matches_the_training_network(env_id: str) -> None:
+    import gymnasium as gym
+
+    from agents.npi.model import NPI, Cell
+
+    env = gym.make(env_id)
+    cfg = dataclasses.replace(TINY, env_id=env_id)
+    model = NPI(cfg, env.unwrapped.programs, env.observation_space).eval()
+    obs, _ = env.reset(seed=3, options={"length": 4})
+    frame = [obs]
+    for _ in range(5):
+        frame.append(env.step(env.unwrapped.expert_action())[0])
+    features = model.encoder.featurize(frame)
+    program = int(obs["program"])
+    with torch.no_grad():
+        reference = model({k: torch.from_numpy(v)[None] for k, v in features.items()}, torch.tensor([program]))
+    cell, state = Cell(model), Cell(model).zeros(1)
+    for t in range(len(frame)):
+        ret, scores, args, state = cell({k: v[t : t + 1] for k, v in features.items()}, np.array([program]), state)
+        np.testing.assert_allclose(ret, reference.ret[:, t].numpy(), atol=1e-5)
+        np.testing.assert_allclose(scores, reference.programs[:, t].numpy(), atol=1e-5)
+        for a, b in zip(args, reference.args):
+            np.testing.assert_allclose(a, b[:, t].numpy(), atol=1e-5)

@@ -19,8 +19,9 @@ class NPIAgent:
 
     Each step: the running frame's LSTM state advances; if the return probability exceeds 0.5 the
     call is RETURN, else the allowed program with the best key score, with the argument triple of
-    highest joint probability among those that program declares. A call into a non-primitive program pushes a zero state (once the
-    env has accepted the call), RETURN pops it: the stack mirrors the env's.
+    highest joint probability among those that program declares. A call into a non-primitive
+    program pushes a zero state (once the env has accepted the call), RETURN pops it: the stack
+    mirrors the env's. States live in one growing pool; each episode's stack lists its rows.
     """
 
     def __init__(self, model: NPI, programs: ProgramSet, env_id: str, env_kwargs: dict[str, Any] | None = None) -> None:

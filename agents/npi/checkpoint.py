@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from agents.runs import load_torch, save_atomic
 from npi_gym.programs import ProgramSet
 
 FORMAT = "npi-gym/npi-checkpoint"
@@ -37,35 +34,14 @@ def program_table(programs: ProgramSet) -> dict[str, Any]:
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     """Write ``payload`` to ``path`` atomically: a crash leaves the previous file intact."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, "version": VERSION, **payload}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return save_atomic(path, {"format": FORMAT, "version": VERSION, **payload})
 
 
 def load_checkpoint(
     path: str | Path, programs: ProgramSet | None = None, env_id: str | None = None
 ) -> dict[str, Any]:
     """Read a checkpoint; with ``programs``, refuse one trained on a different program table."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(
-            f"{path} is not a readable NPI checkpoint (truncated or corrupted?): {type(e).__name__}: {e}"
-        ) from None
+    ckpt = load_torch(path, "NPI checkpoint", CheckpointError)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an NPI checkpoint (no {FORMAT!r} header)")
     if ckpt["version"] != VERSION:

@@ -100,9 +100,9 @@ class CurriculumSampler:
     """Draws batches of frames with weight exp(error of the frame's program / temperature).
 
     With equal errors this is the traces' own mix of programs (duplicate frames kept); programs
-    the model gets wrong more often are drawn more often. A fraction ``replay`` of each batch
-    is drawn from the frames of the same bucket that the model got wrong when it last saw them:
-    rare cases inside a program (9 + 9 + carry) are learned last otherwise.
+    the model gets wrong more often are drawn more often. Up to a fraction ``replay`` of each batch
+    is drawn, each at most once, from the frames of the same bucket that the model got wrong when
+    it last saw them: rare cases inside a program (9 + 9 + carry) are learned last otherwise.
     """
 
     def __init__(
@@ -128,7 +128,7 @@ class CurriculumSampler:
         wrong = np.flatnonzero(self.wrong[b])
         k = min(len(wrong), int(self.replay * n))
         rows = np.concatenate(
-            [np.searchsorted(self.bucket_cdf[b], self.rng.random(n - k), side="right"), self.rng.choice(wrong, k)]
+            [np.searchsorted(self.bucket_cdf[b], self.rng.random(n - k), side="right"), self.rng.choice(wrong, k, replace=False)]
         )
         return b, torch.from_numpy(rows.astype(np.int64))
 

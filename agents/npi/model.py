@@ -41,6 +41,7 @@ class NPI(nn.Module):
             nn.ReLU(),
             nn.Linear(cfg.hidden, cfg.hidden),
             nn.ReLU(),
+            nn.Dropout(cfg.dropout),
         )
         self.core = nn.LSTM(cfg.hidden, cfg.hidden, cfg.layers, batch_first=True)
         self.head = nn.Linear(cfg.hidden, 1 + cfg.key_dim + sum(self.arg_sizes))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +20,7 @@ from agents.npi.checkpoint import CheckpointError, load_checkpoint, program_tabl
 from agents.npi.config import NPIConfig
 from agents.npi.data import CurriculumSampler, expert_frames
 from agents.npi.model import NPI, Heads
+from agents.runs import CsvLog
 
 VALIDATION_SEED = 2_000_000_000
 IGNORE = -100
@@ -91,7 +92,8 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, foreach=True)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, cfg.lr_decay_every, cfg.lr_decay)
     rng = np.random.default_rng(cfg.seed)
-    state = {"update": 0, "seconds": 0.0, "perfect_streak": 0, "error": np.zeros(len(programs)).tolist(), "validation": []}
+    zeros = np.zeros(len(programs)).tolist()
+    state = {"update": 0, "seconds": 0.0, "perfect_streak": 0, "error": zeros, "hits": zeros, "seen": zeros, "validation": []}
     if ckpt is not None:
         load_checkpoint(out, programs, cfg.env_id)
         model.load_state_dict(ckpt["model"])
@@ -111,10 +113,10 @@ def train(
     allowed[:, 0] = False
     running = sorted(set(frames.program.tolist()))
     names = [programs.names[p] for p in running]
-    log = _CsvLog(out.with_suffix(".csv"), ["update", "seconds", "loss", "lr", "step_accuracy", *names, "validation"], state["update"])
+    log = CsvLog(out.with_suffix(".csv"), ["update", "seconds", "load_average", "loss", "lr", "step_accuracy", *names, "validation"], state["update"])
 
     def checkpoint() -> None:
-        state["seconds"] = time.perf_counter() - start
+        state.update(seconds=time.perf_counter() - start, hits=hits.tolist(), seen=seen.tolist())
         save_checkpoint(
             out,
             {
@@ -130,10 +132,15 @@ def train(
             },
         )
 
-    hits, seen = np.zeros(len(programs)), np.zeros(len(programs))
+    hits, seen = np.array(state["hits"]), np.array(state["seen"])
+
+    def finished() -> bool:
+        perfect = cfg.stop_after_perfect > 0 and state["perfect_streak"] >= cfg.stop_after_perfect
+        return perfect or state["update"] >= cfg.updates
+
     bar = tqdm(total=cfg.updates, initial=state["update"], disable=not progress, desc=f"NPI {cfg.env_id}", dynamic_ncols=True)
     model.train()
-    while state["update"] < cfg.updates and not (cfg.stop_after_perfect and state["perfect_streak"] >= cfg.stop_after_perfect):
+    while not finished():
         bucket, rows = sampler.sample(cfg.batch_frames)
         features, targets, mask, program = sampler.batch(bucket, rows)
         heads = model(features, program)
@@ -163,7 +170,7 @@ def train(
             bar.write(f"update {update}: {100 * validation:.1f}% of {cfg.eval_episodes} held-out episodes solved")
         if update % cfg.log_every == 0 or validation is not None:
             log.write(
-                [update, f"{time.perf_counter() - start:.1f}", f"{loss.item():.5f}", f"{scheduler.get_last_lr()[0]:.3g}",
+                [update, f"{time.perf_counter() - start:.1f}", f"{os.getloadavg()[0]:.1f}", f"{loss.item():.5f}", f"{scheduler.get_last_lr()[0]:.3g}",
                  f"{correct.sum().item() / mask.sum().item():.5f}",
                  *(f"{1 - state['error'][p]:.4f}" for p in running), "" if validation is None else f"{validation:.4f}"]
             )
@@ -183,21 +190,3 @@ def validate(model: NPI, cfg: NPIConfig) -> float:
     env.close()
     episodes = run_episodes(agent, cfg.env_id, validation_problems(cfg), **cfg.env_kwargs)
     return sum(e.solved for e in episodes) / len(episodes)
-
-
-class _CsvLog:
-    """Append-only CSV of training progress; a resumed run drops rows past its checkpoint."""
-
-    def __init__(self, path: Path, header: list[str], resume_from: int) -> None:
-        self.path = path
-        rows = []
-        if resume_from and path.exists():
-            with path.open() as f:
-                rows = [r for r in csv.reader(f)][1:]
-            rows = [r for r in rows if r and int(r[0]) <= resume_from]
-        with path.open("w", newline="") as f:
-            csv.writer(f).writerows([header, *rows])
-
-    def write(self, row: list[Any]) -> None:
-        with self.path.open("a", newline="") as f:
-            csv.writer(f).writerow(row)
