@@ -104,3 +104,12 @@ def check_resumable(path: str | Path, ckpt: dict[str, Any], cfg: NPConfig) -> No
         raise CheckpointError(
             f"{path} was trained on table setting {ckpt['setting']}; {cfg.env_id} now has {table_setting(cfg.env_id)}"
         )
+
+
+def export_checkpoint(source: str | Path, target: str | Path) -> Path:
+    """An inference-only copy of a training checkpoint (no optimizer state): what ships with the package."""
+    ckpt = load_checkpoint(source)
+    keep = ("config", "setting", "model")
+    trainer = ckpt["trainer"]
+    summary = {k: trainer[k] for k in ("update", "seconds", "data_seconds", "curve")}
+    return save_checkpoint(target, {k: ckpt[k] for k in keep} | {"trainer": summary})

@@ -26,7 +26,7 @@ def train_parser() -> argparse.ArgumentParser:
     )
     defaults = NPConfig()
     parser.add_argument("--env", dest="env_id", default=defaults.env_id, help="an NPI-Table id (default %(default)s)")
-    parser.add_argument("--out", default=None, help="checkpoint path (default: checkpoints/neural-programmer-ENV.pt)")
+    parser.add_argument("--out", default=None, help="checkpoint path (default: runs/neural-programmer-ENV.pt)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out (same settings)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     for f in fields(NPConfig):
@@ -44,7 +44,7 @@ def train_main(argv: Sequence[str]) -> int:
     from agents.neural_programmer.train import train
 
     args = vars(train_parser().parse_args(list(argv)))
-    out = args.pop("out") or f"checkpoints/neural-programmer-{args['env_id']}.pt"
+    out = args.pop("out") or f"runs/neural-programmer-{args['env_id'].removesuffix('-v0').lower()}.pt"
     resume, quiet = args.pop("resume"), args.pop("quiet")
     try:
         cfg = NPConfig.from_dict(args)

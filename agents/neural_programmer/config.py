@@ -26,6 +26,10 @@ class NPConfig:
     init_scale: float = 0.1
     step_embedding: bool = True
     """add a learned vector per step to the history state the selector reads (not in the paper)"""
+    logic: str = "product"
+    """soft and/or while training: "minmax" (the paper's) or "product" (see model.soft_execute)"""
+    selector_noise: float = 0.0
+    """scale of Gumbel noise on the operation and column logits while training (not in the paper)"""
     question_attention: bool = False
     """the selector also reads an attention over the question RNN's states (the 2017 model; not in the paper)"""
 
@@ -63,5 +67,7 @@ class NPConfig:
         return asdict(self)
 
     def __post_init__(self) -> None:
+        if self.logic not in ("minmax", "product"):
+            raise ValueError(f"logic must be 'minmax' or 'product', got {self.logic!r}")
         if self.cell not in ("rnn", "gru"):
             raise ValueError(f"cell must be 'rnn' or 'gru', got {self.cell!r}")

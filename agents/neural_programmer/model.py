@@ -148,6 +148,7 @@ def soft_execute(
     operation_probs: torch.Tensor,
     column_probs: torch.Tensor,
     pivot_probs: torch.Tensor,
+    logic: str = "product",
 ) -> list[Outputs]:
     """Every step's outputs when each step runs all operations and mixes them by the given weights.
 
@@ -156,7 +157,13 @@ def soft_execute(
     With one-hot weights this is the env's execution (``npi_gym.tables.run_step``): the same
     operations (sum, count, difference, greater, lesser, and, or, assign, reset, text_match), the same
     "step t-k" history with the initial state before step 0.
+
+    ``logic`` is the soft and/or: "minmax" (the paper's min and max) or "product" (a * b and
+    a + b - a * b, equal to min and max on 0/1 selectors, but with a gradient toward two different
+    conditions even when both earlier selectors are the same soft mixture).
     """
+    if logic not in ("minmax", "product"):
+        raise ValueError(f"logic must be 'minmax' or 'product', got {logic!r}")
     dtype = f.values.dtype
     operation_probs, column_probs, pivot_probs = (x.to(dtype) for x in (operation_probs, column_probs, pivot_probs))
     batch, rows, columns = f.values.shape
@@ -191,8 +198,8 @@ def soft_execute(
         selectors = torch.cat(
             [
                 mixed,  # op_greater, op_lesser, op_text_match
-                torch.minimum(before(1).selector, before(2).selector)[:, None],  # op_and
-                torch.maximum(before(1).selector, before(2).selector)[:, None],  # op_or
+                _and(before(1).selector, before(2).selector, logic)[:, None],  # op_and
+                _or(before(1).selector, before(2).selector, logic)[:, None],  # op_or
                 row_mask[:, None],  # op_reset
             ],
             1,
@@ -205,6 +212,14 @@ def soft_execute(
             )
         )
     return history[1:]
+
+
+def _and(a: torch.Tensor, b: torch.Tensor, logic: str) -> torch.Tensor:
+    return torch.minimum(a, b) if logic == "minmax" else a * b
+
+
+def _or(a: torch.Tensor, b: torch.Tensor, logic: str) -> torch.Tensor:
+    return torch.maximum(a, b) if logic == "minmax" else a + b - a * b
 
 
 # ----------------------------------------------------------------------------------- the model
@@ -259,6 +274,7 @@ class NeuralProgrammer(nn.Module):
         self.history_rnn = nn.RNNCell(h + e, h)
         self.step_embedding = nn.Parameter(torch.empty(STEPS, h)) if cfg.step_embedding else None
         self.attention = nn.Linear(h, h, bias=False) if cfg.question_attention else None
+        self.selector_noise = cfg.selector_noise
         for p in self.parameters():
             nn.init.uniform_(p, -cfg.init_scale, cfg.init_scale)
 
@@ -297,13 +313,20 @@ class NeuralProgrammer(nn.Module):
         return self.history_rnn(chosen, h)
 
     def forward(self, f: Features) -> Selection:
-        """Soft choices for all four steps."""
+        """Soft choices for all four steps (with ``selector_noise``: Gumbel-perturbed while training)."""
         question = self.encode(f)
         h = question.q.new_zeros(question.q.shape)
         operations, columns = [], []
         for t in range(STEPS):
             op_logits, col_logits = self.select(question, h, t)
+            if self.training and self.selector_noise:
+                op_logits = op_logits + self.selector_noise * _gumbel(op_logits)
+                col_logits = col_logits + self.selector_noise * _gumbel(col_logits)
             operations.append(op_logits.softmax(-1))
             columns.append(col_logits.softmax(-1))
             h = self.advance(h, operations[-1], columns[-1], question.names)
         return Selection(torch.stack(operations), torch.stack(columns), question.pivots)
+
+
+def _gumbel(like: torch.Tensor) -> torch.Tensor:
+    return -torch.log(-torch.log(torch.rand_like(like).clamp(1e-9, 1 - 1e-9)))

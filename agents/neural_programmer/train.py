@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from agents.base import run_episodes
 from agents.neural_programmer.agent import NeuralProgrammerAgent
-from agents.neural_programmer.checkpoint import check_resumable, load_checkpoint, save_checkpoint, table_setting
+from agents.neural_programmer.checkpoint import CheckpointError, check_resumable, load_checkpoint, save_checkpoint, table_setting
 from agents.neural_programmer.config import NPConfig
 from agents.neural_programmer.model import Features, NeuralProgrammer, featurize, soft_execute, stack_observations
 from npi_gym.tables import Example, Setting, dataset
@@ -115,8 +115,8 @@ def train(
     """Train on ``cfg.examples`` questions of ``cfg.env_id``; checkpoint to ``out`` (log: ``out``.csv).
 
     With ``resume`` and an existing ``out``, continue that run (refused if its settings differ, except
-    the fields in ``RESUMABLE_CHANGES``). ``examples`` replaces the generated training questions.
-    Returns a summary of the run.
+    the fields in ``RESUMABLE_CHANGES``); a finished run returns at once. ``examples`` replaces the
+    generated training questions. Returns a summary of the run.
     """
     out = Path(out)
     torch.set_num_threads(cfg.threads)
@@ -124,21 +124,37 @@ def train(
     model = NeuralProgrammer(cfg)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     noise = torch.Generator().manual_seed(cfg.seed)
-    state: dict[str, Any] = {"update": 0, "seconds": 0.0, "curve": [], "data_seconds": 0.0}
+    state: dict[str, Any] = {"update": 0, "seconds": 0.0, "data_seconds": 0.0, "curve": []}
     if resume and out.exists():
         ckpt = load_checkpoint(out)
         check_resumable(out, ckpt, cfg)
+        if "optimizer" not in ckpt:
+            raise CheckpointError(f"{out} is an exported (inference-only) checkpoint; it cannot be resumed")
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         noise.set_state(ckpt["noise_rng"])
         state = ckpt["trainer"]
+    per_epoch = max(1, (cfg.examples if examples is None else len(examples)) // cfg.batch_size)
+    total = cfg.epochs * per_epoch
 
+    def finished() -> bool:
+        return state["update"] >= total or bool(state["curve"] and state["curve"][-1][2] >= cfg.stop_at)
+
+    def summary() -> dict[str, Any]:
+        return {
+            "updates": state["update"],
+            "epochs": state["update"] / per_epoch,
+            "seconds": state["seconds"],
+            "data_seconds": state["data_seconds"],
+            "accuracy": state["curve"][-1][2] if state["curve"] else float("nan"),
+        }
+
+    if finished():
+        return summary()
     started = time.perf_counter()
-    data = encode_examples(examples if examples is not None else training_examples(cfg), cfg.env_id)
+    data = encode_examples(training_examples(cfg) if examples is None else examples, cfg.env_id)
     state["data_seconds"] = state["data_seconds"] or time.perf_counter() - started
     start = time.perf_counter() - state["seconds"]
-    per_epoch = max(1, len(data) // cfg.batch_size)
-    total = cfg.epochs * per_epoch
     log = _CsvLog(out.with_suffix(".csv"), ["update", "epoch", "seconds", "loss", "accuracy"], state["update"])
 
     def checkpoint() -> None:
@@ -159,13 +175,13 @@ def train(
     bar = tqdm(total=total, initial=state["update"], disable=not progress, desc=f"Neural Programmer {cfg.env_id}", dynamic_ncols=True)
     model.train()
     losses: list[float] = []
-    while state["update"] < total and not (state["curve"] and state["curve"][-1][2] >= cfg.stop_at):
+    while not finished():
         epoch, position = divmod(state["update"], per_epoch)
         order = np.random.default_rng([cfg.seed, epoch]).permutation(len(data))
         index = np.sort(order[position * cfg.batch_size : (position + 1) * cfg.batch_size])
         f, scalar, is_lookup, cells = data.batch(index)
         chosen = model(f)
-        final = soft_execute(f, chosen.operations, chosen.columns, chosen.pivots)[-1]
+        final = soft_execute(f, chosen.operations, chosen.columns, chosen.pivots, cfg.logic)[-1]
         loss = answer_loss(final.scalar, final.lookup, scalar, is_lookup, cells, f, cfg)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -181,19 +197,11 @@ def train(
             seconds = time.perf_counter() - start
             state["curve"].append([state["update"], round(seconds, 1), acc])
             log.write([state["update"], f"{state['update'] / per_epoch:g}", f"{seconds:.1f}", f"{np.mean(losses):.4f}", f"{acc:.4f}"])
-            bar.set_postfix_str(f"loss={np.mean(losses):.3f} test-split accuracy={100 * acc:.1f}%")
+            bar.set_postfix_str(f"loss={np.mean(losses):.3f} held-out accuracy={100 * acc:.1f}%")
             losses = []
             checkpoint()
     bar.close()
-    if not state["curve"] or state["curve"][-1][0] != state["update"]:
-        checkpoint()
-    return {
-        "updates": state["update"],
-        "epochs": state["update"] / per_epoch,
-        "seconds": state["seconds"],
-        "data_seconds": state["data_seconds"],
-        "accuracy": state["curve"][-1][2] if state["curve"] else float("nan"),
-    }
+    return summary()
 
 
 class _CsvLog:
