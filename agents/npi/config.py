@@ -33,7 +33,6 @@ class NPIConfig:
     encoder_hidden: int = _(128, "hidden width of the encoder")
     program_dim: int = _(64, "program embedding size")
     key_dim: int = _(32, "program key size")
-    dropout: float = _(0.0, "dropout on the LSTM input during training")
 
     # optimisation (paper: Adam lr 1e-4, batch 1, lr x 0.95 every 10,000 steps)
     updates: int = _(4000, "maximum gradient updates")

@@ -41,6 +41,9 @@ class _Codes(nn.Module):
 class OneHotMLP(_Codes):
     """MLP over the one-hot codes of every discrete observation component and the three arguments."""
 
+    discrete = True
+    """its inputs take finitely many values (acting memoises per input)"""
+
     def __init__(self, observation_space: spaces.Dict, cfg: NPIConfig) -> None:
         super().__init__()
         self._init_codes(observation_space, tuple(k for k in observation_space.spaces if k != "program"), cfg.encoder_hidden)
@@ -69,6 +72,8 @@ class OneHotMLP(_Codes):
 
 class ImageCNN(_Codes):
     """Three stride-2 convolution stages over the image, plus the one-hot target pose and arguments."""
+
+    discrete = False
 
     def __init__(self, observation_space: spaces.Dict, cfg: NPIConfig) -> None:
         super().__init__()

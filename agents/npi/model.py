@@ -41,7 +41,6 @@ class NPI(nn.Module):
             nn.ReLU(),
             nn.Linear(cfg.hidden, cfg.hidden),
             nn.ReLU(),
-            nn.Dropout(cfg.dropout),
         )
         self.core = nn.LSTM(cfg.hidden, cfg.hidden, cfg.layers, batch_first=True)
         self.head = nn.Linear(cfg.hidden, 1 + cfg.key_dim + sum(self.arg_sizes))
@@ -62,11 +61,14 @@ class Cell:
     """One step of a trained NPI for a batch of frames, on a snapshot of the weights.
 
     Acting runs one step at a time; plain array code costs a fraction of calling the torch
-    modules step by step. The state of a frame is ``[layers, 2, hidden]`` (h and c of each layer).
+    modules step by step. The first LSTM layer's input gates depend only on the observation and
+    the running program: with a discrete encoder (finitely many inputs) they are memoised. The state
+    of a frame is ``[layers, 2, hidden]`` (h and c of each layer).
     """
 
     def __init__(self, model: NPI) -> None:
         self.encode = model.encoder.numpy_forward()
+        self.memo: dict[bytes, np.ndarray] | None = {} if model.encoder.discrete else None
         lstm = model.core
         self.layers, self.hidden = lstm.num_layers, lstm.hidden_size
         first, second = model.fuse[0], model.fuse[2]
@@ -74,12 +76,13 @@ class Cell:
         self.fuse_state = weight(first.weight[:, :s].T)
         self.fuse_program = _array(model.program_embeddings.weight @ first.weight[:, s:].T + first.bias)
         self.fuse2 = (weight(second.weight.T), _array(second.bias))
-        self.lstm = [
-            (
-                weight(torch.cat([getattr(lstm, f"weight_ih_l{k}"), getattr(lstm, f"weight_hh_l{k}")], 1).T),
-                _array(getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}")),
-            )
-            for k in range(self.layers)
+        self.input_gates = (weight(lstm.weight_ih_l0.T), _array(lstm.bias_ih_l0 + lstm.bias_hh_l0))
+        self.recurrent = [weight(lstm.weight_hh_l0.T)] + [
+            weight(torch.cat([getattr(lstm, f"weight_ih_l{k}"), getattr(lstm, f"weight_hh_l{k}")], 1).T)
+            for k in range(1, self.layers)
+        ]
+        self.biases = [np.float32(0)] + [
+            _array(getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}")) for k in range(1, self.layers)
         ]
         key = model.program_keys.shape[1]
         w, b = model.head.weight, model.head.bias
@@ -96,12 +99,13 @@ class Cell:
         ``features`` as the encoder's ``featurize`` gives them, stacked to ``[B, ...]``; ``program``
         ``[B]`` the running programs; ``state`` ``[B, layers, 2, hidden]``.
         """
-        x = np.maximum(mm(self.encode(features), self.fuse_state) + self.fuse_program[program], 0)
-        x = np.maximum(mm(x, self.fuse2[0]) + self.fuse2[1], 0)
+        inputs = self._memoised_input_gates(features, program)
         new = np.empty_like(state)
         H = self.hidden
-        for k, (w, b) in enumerate(self.lstm):
-            gates = mm(np.concatenate([x, state[:, k, 0]], axis=1), w) + b
+        x = None
+        for k, (w, b) in enumerate(zip(self.recurrent, self.biases)):
+            h = state[:, k, 0] if k == 0 else np.concatenate([x, state[:, k, 0]], axis=1)
+            gates = mm(h, w) + (inputs if k == 0 else b)
             sig = 0.5 + 0.5 * np.tanh(0.5 * gates)
             c = sig[:, H : 2 * H] * state[:, k, 1] + sig[:, :H] * np.tanh(gates[:, 2 * H : 3 * H])
             x = sig[:, 3 * H :] * np.tanh(c)
@@ -109,6 +113,23 @@ class Cell:
         out = mm(x, self.head[0]) + self.head[1]
         ret, scores, *args = (out[:, s] for s in self.slices)
         return ret[:, 0], scores, args, new
+
+    def _input_gates(self, features: dict[str, np.ndarray], program: np.ndarray) -> np.ndarray:
+        x = np.maximum(mm(self.encode(features), self.fuse_state) + self.fuse_program[program], 0)
+        x = np.maximum(mm(x, self.fuse2[0]) + self.fuse2[1], 0)
+        return mm(x, self.input_gates[0]) + self.input_gates[1]
+
+    def _memoised_input_gates(self, features: dict[str, np.ndarray], program: np.ndarray) -> np.ndarray:
+        if self.memo is None:
+            return self._input_gates(features, program)
+        codes = features["codes"]
+        keys = [row.tobytes() for row in np.concatenate([codes, program[:, None].astype(codes.dtype)], axis=1)]
+        rows = [self.memo.get(k) for k in keys]
+        missing = [i for i, row in enumerate(rows) if row is None]
+        if missing:
+            for i, row in zip(missing, self._input_gates({"codes": codes[missing]}, program[missing])):
+                rows[i] = self.memo[keys[i]] = row
+        return np.stack(rows)
 
     def zeros(self, n: int) -> np.ndarray:
         return np.zeros((n, self.layers, 2, self.hidden), dtype=np.float32)
