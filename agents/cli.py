@@ -11,7 +11,7 @@ from typing import Any
 PRETRAINED = Path(__file__).parent / "npi" / "pretrained"
 DEMO = (
     ("NPI-Addition-v0", "addition (digits)", (10, 100, 1000), (20, 10, 5)),
-    ("NPI-Sort-v0", "sort (elements)", (20, 60, 100), (20, 5, 3)),
+    ("NPI-Sort-v0", "sort (elements)", (20, 60, 100), (10, 4, 2)),
 )
 
 
@@ -21,17 +21,26 @@ def pretrained_path(env_id: str) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    """Run ``train npi ...`` or ``eval CHECKPOINT ...``; return the exit status."""
+    """Run ``train npi|neural-programmer ...`` or ``eval CHECKPOINT ...``; return the exit status."""
+    if argv[:2] == ["train", "neural-programmer"]:
+        from agents.neural_programmer.cli import train_main
+
+        return train_main(argv[2:])
+    if argv[:1] == ["eval"] and len(argv) > 1 and _is_neural_programmer(argv[1]):
+        from agents.neural_programmer.cli import eval_main
+
+        return eval_main(argv[1:])
     parser = argparse.ArgumentParser(prog="npi-gym", description="Train and evaluate agents on npi-gym environments.")
     verbs = parser.add_subparsers(dest="verb", required=True)
     train = verbs.add_parser("train", help="train an agent on an environment's expert traces")
     algos = train.add_subparsers(dest="algo", required=True)
     npi = algos.add_parser("npi", help="Neural Programmer-Interpreter (behavioural cloning of the expert)")
+    algos.add_parser("neural-programmer", help="Neural Programmer on NPI-Table (see npi-gym train neural-programmer --help)", add_help=False)
     _add_config_flags(npi)
     npi.add_argument("--out", type=Path, help="checkpoint path (default runs/npi-<env>.pt); a CSV log is written beside it")
     npi.add_argument("--resume", action="store_true", help="continue the run saved at --out from its update count")
     npi.add_argument("--quiet", action="store_true", help="no progress bar")
-    ev = verbs.add_parser("eval", help="per-length accuracy of a checkpoint through env.step")
+    ev = verbs.add_parser("eval", help="per-length accuracy of an NPI checkpoint through env.step (or a Neural Programmer one)")
     ev.add_argument("checkpoint", type=Path)
     ev.add_argument("--env", help="env id (default: the one it was trained on)")
     ev.add_argument("--lengths", default="10,20,50", help="comma-separated problem sizes")
@@ -42,6 +51,12 @@ def main(argv: list[str]) -> int:
     if args.verb == "train":
         return _train_npi(args)
     return _eval(args)
+
+
+def _is_neural_programmer(path: str) -> bool:
+    from agents.neural_programmer.checkpoint import is_checkpoint
+
+    return Path(path).is_file() and is_checkpoint(path)
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -77,9 +92,13 @@ def _train_npi(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    import torch
+
     from agents.base import evaluate, format_results
     from agents.npi.agent import NPIAgent
     from agents.npi.checkpoint import CheckpointError
+
+    torch.set_num_threads(1)
 
     try:
         agent = NPIAgent.load(args.checkpoint, args.env)
@@ -103,9 +122,12 @@ def _eval(args: argparse.Namespace) -> int:
 
 def demo_table() -> str:
     """Evaluate the shipped addition and sort agents far beyond their training lengths; the table as text."""
+    import torch
+
     from agents.base import evaluate
     from agents.npi.agent import NPIAgent
 
+    torch.set_num_threads(1)
     lines = [
         "Shipped NPI agents, trained on lengths up to 20, run greedily through env.step on fresh problems:",
         "",
