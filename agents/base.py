@@ -71,6 +71,8 @@ def run_episodes(
 ) -> list[Episode]:
     """Play one episode per (seed, reset options) with the agent; many at once if it is a BatchAgent."""
     results: list[Episode] = []
+    if not problems:
+        return results
     width = batch_size if isinstance(agent, BatchAgent) else 1
     envs = [gym.make(env_id, **env_kwargs) for _ in range(min(width, len(problems)))]
     try:

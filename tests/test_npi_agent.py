@@ -167,3 +167,23 @@ def test_acting_cell_matches_the_training_network(env_id: str) -> None:
         np.testing.assert_allclose(scores, reference.programs[:, t].numpy(), atol=1e-5)
         for a, b in zip(args, reference.args):
             np.testing.assert_allclose(a, b[:, t].numpy(), atol=1e-5)
+
+
+def test_evaluate_drives_any_agent_with_reset_and_act() -> None:
+    from agents.base import Agent, BatchAgent, evaluate
+
+    class ReturnAtOnce:
+        resets = 0
+
+        def reset(self, obs: dict, info: dict) -> None:
+            self.resets += 1
+
+        def act(self, obs: dict, info: dict) -> dict:
+            return {"program": 0, "args": np.zeros(3, dtype=np.int64)}
+
+    agent = ReturnAtOnce()
+    assert isinstance(agent, Agent) and not isinstance(agent, BatchAgent)
+    (result,) = evaluate(agent, "NPI-Sort-v0", [3], episodes=4)
+    assert (result.episodes, result.mean_steps, agent.resets) == (4, 1.0, 4)
+    sorted_, unsorted = run_episodes(agent, "NPI-Sort-v0", [(0, {"problem": [1, 2, 3]}), (0, {"problem": [3, 1, 2]})])
+    assert sorted_.solved and not unsorted.solved

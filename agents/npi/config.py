@@ -51,7 +51,7 @@ class NPIConfig:
     # selection on whole episodes through the env: per-step accuracy is a misleading target
     eval_every: int = _(250, "updates between held-out evaluations through env.step")
     eval_episodes: int = _(100, "held-out problems per evaluation, spread over the training lengths")
-    stop_after_perfect: int = _(3, "stop once this many evaluations in a row solve every held-out problem (0: never)")
+    stop_after_perfect: int = _(5, "stop once this many evaluations in a row solve every held-out problem (0: never)")
 
     threads: int = _(1, "torch threads")
     log_every: int = _(50, "updates between CSV log rows")

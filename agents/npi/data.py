@@ -12,6 +12,7 @@ import torch
 from npi_gym.traces import rollout
 
 TARGETS = ("ret", "program", "arg0", "arg1", "arg2")
+"""the columns of the per-step targets: return flag, next program id, its three arguments"""
 
 
 @dataclass
@@ -32,7 +33,6 @@ class Frames:
 
     buckets: list[Bucket]
     bucket_of: np.ndarray
-    row_of: np.ndarray
     program: np.ndarray
     steps: int
 
@@ -93,7 +93,7 @@ def expert_frames(
                 index,
             )
         )
-    return Frames(buckets, bucket_of, row_of, np.array(program, dtype=np.int64), int(lengths.sum()))
+    return Frames(buckets, bucket_of, np.array(program, dtype=np.int64), int(lengths.sum()))
 
 
 class CurriculumSampler:
