@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
 import gymnasium as gym
@@ -45,6 +45,8 @@ class Episode:
     solved: bool
     steps: int
     truncated: bool
+    seconds: float = field(compare=False)
+    """wall-clock from the start of the ``run_episodes`` call until this episode ended (not compared)"""
 
 
 @dataclass(frozen=True)
@@ -73,22 +75,23 @@ def run_episodes(
     results: list[Episode] = []
     if not problems:
         return results
+    began = time.perf_counter()
     width = batch_size if isinstance(agent, BatchAgent) else 1
     envs = [gym.make(env_id, **env_kwargs) for _ in range(min(width, len(problems)))]
     try:
         for start in range(0, len(problems), len(envs)):
             chunk = problems[start : start + len(envs)]
             if isinstance(agent, BatchAgent):
-                results += _lockstep(agent, envs[: len(chunk)], chunk)
+                results += _lockstep(agent, envs[: len(chunk)], chunk, began)
             else:
-                results += [_single(agent, envs[0], *chunk[0])]
+                results += [_single(agent, envs[0], *chunk[0], began)]
     finally:
         for env in envs:
             env.close()
     return results
 
 
-def _single(agent: Agent, env: gym.Env, seed: int, options: dict[str, Any]) -> Episode:
+def _single(agent: Agent, env: gym.Env, seed: int, options: dict[str, Any], start: float) -> Episode:
     obs, info = env.reset(seed=seed, options=options)
     agent.reset(obs, info)
     steps = 0
@@ -96,10 +99,12 @@ def _single(agent: Agent, env: gym.Env, seed: int, options: dict[str, Any]) -> E
         obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
         steps += 1
         if terminated or truncated:
-            return Episode(options.get("length"), seed, terminated and reward == 1.0, steps, truncated)
+            return Episode(options.get("length"), seed, terminated and reward == 1.0, steps, truncated, time.perf_counter() - start)
 
 
-def _lockstep(agent: BatchAgent, envs: list[gym.Env], problems: Sequence[tuple[int, dict[str, Any]]]) -> list[Episode]:
+def _lockstep(
+    agent: BatchAgent, envs: list[gym.Env], problems: Sequence[tuple[int, dict[str, Any]]], start: float
+) -> list[Episode]:
     """All episodes step together; the agent sees only the ones still running."""
     first = [env.reset(seed=seed, options=options) for env, (seed, options) in zip(envs, problems)]
     obs, infos = [o for o, _ in first], [i for _, i in first]
@@ -115,7 +120,9 @@ def _lockstep(agent: BatchAgent, envs: list[gym.Env], problems: Sequence[tuple[i
             steps[i] += 1
             if terminated or truncated:
                 seed, options = problems[i]
-                done[i] = Episode(options.get("length"), seed, terminated and reward == 1.0, steps[i], truncated)
+                done[i] = Episode(
+                    options.get("length"), seed, terminated and reward == 1.0, steps[i], truncated, time.perf_counter() - start
+                )
             else:
                 still.append(i)
         active = still
@@ -134,25 +141,30 @@ def evaluate(
     """Per-length per-sequence accuracy (reward 1 at termination) and mean steps over fresh problems.
 
     ``lengths`` are problem sizes passed as ``options={"length": n}`` (None: the env's own sampling);
-    ``episodes`` is one count for every length or one per length.
+    ``episodes`` is one count for every length or one per length. All lengths' problems go through one
+    ``run_episodes`` call, so a BatchAgent plays short and long ones in the same lockstep batches;
+    a length's ``seconds`` is the wall-clock until its last episode ended.
     """
     lengths = list(lengths)
     counts = [episodes] * len(lengths) if isinstance(episodes, int) else list(episodes)
     if len(counts) != len(lengths):
         raise ValueError(f"got {len(counts)} episode counts for {len(lengths)} lengths")
-    results = []
+    problems = [
+        (EVAL_SEED + 7919 * seed + 104_729 * (length or 0) + i, {} if length is None else {"length": int(length)})
+        for length, count in zip(lengths, counts)
+        for i in range(count)
+    ]
+    played = run_episodes(agent, env_id, problems, batch_size=batch_size, **env_kwargs)
+    results, start = [], 0
     for length, count in zip(lengths, counts):
-        options = {} if length is None else {"length": int(length)}
-        problems = [(EVAL_SEED + 7919 * seed + 104_729 * (length or 0) + i, options) for i in range(count)]
-        start = time.perf_counter()
-        played = run_episodes(agent, env_id, problems, batch_size=batch_size, **env_kwargs)
+        mine, start = played[start : start + count], start + count
         results.append(
             LengthResult(
                 length,
                 count,
-                sum(e.solved for e in played),
-                float(np.mean([e.steps for e in played])),
-                time.perf_counter() - start,
+                sum(e.solved for e in mine),
+                float(np.mean([e.steps for e in mine])) if mine else float("nan"),
+                max((e.seconds for e in mine), default=0.0),
             )
         )
     return results

@@ -23,11 +23,13 @@ from agents.npi.checkpoint import export_checkpoint
 
 ADDITION = ["--min-length", "1", "--max-length", "20", "--problems-per-length", "32"]
 SORT = ["--min-length", "2", "--max-length", "20", "--problems-per-length", "64"]
+LONG = ["--updates", "5000", "--stop-after-perfect", "0"]
+"""non-recursive sort: a full schedule; its rare wrong compare-swaps slip past 100 held-out episodes"""
 CAR = ["--env-kwargs", '{"image_size": 32}', "--min-length", "1", "--max-length", "8", "--problems-per-length", "100", "--short-frame", "4"]
 RUNS = {
     "NPI-Addition-v0": ADDITION,
     "NPI-Addition-Recursive-v0": ADDITION,
-    "NPI-Sort-v0": SORT,
+    "NPI-Sort-v0": SORT + LONG,
     "NPI-Sort-Recursive-v0": SORT,
     "NPI-Canonicalize-v0": CAR,
 }

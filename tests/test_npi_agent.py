@@ -187,3 +187,15 @@ def test_evaluate_drives_any_agent_with_reset_and_act() -> None:
     assert (result.episodes, result.mean_steps, agent.resets) == (4, 1.0, 4)
     sorted_, unsorted = run_episodes(agent, "NPI-Sort-v0", [(0, {"problem": [1, 2, 3]}), (0, {"problem": [3, 1, 2]})])
     assert sorted_.solved and not unsorted.solved
+
+
+def test_evaluate_runs_every_length_in_one_lockstep_batch_and_groups_them_back(trained: Path) -> None:
+    from agents.base import evaluate
+
+    agent = NPIAgent.load(trained)
+    together = evaluate(agent, TINY.env_id, [1, 4, 9], [3, 0, 5], batch_size=8)
+    alone = [evaluate(agent, TINY.env_id, [n], [k])[0] for n, k in ((1, 3), (4, 0), (9, 5))]
+    assert [(r.length, r.episodes, r.solved) for r in together] == [(r.length, r.episodes, r.solved) for r in alone]
+    np.testing.assert_equal([r.mean_steps for r in together], [r.mean_steps for r in alone])
+    assert together[0].mean_steps < together[2].mean_steps and np.isnan(together[1].mean_steps)
+    assert all(r.seconds <= together[2].seconds for r in together)
