@@ -1,0 +1,74 @@
+"""How fast the shipped NPI agents act: one long episode at a time, the env included.
+
+For each env, one episode of the given length played by the shipped agent through ``env.step``, and
+the same problem played by the env's expert (``expert_action``) as the reference measured in the
+same run: the ratio is the agent's cost per step over the env's own.
+
+    python benchmarks/npi_speed.py [--repeats 3]
+
+Writes benchmarks/results/npi_speed.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import torch
+
+from agents.base import run_episodes
+from agents.cli import pretrained_path
+from agents.npi import NPIAgent
+
+RESULTS = Path(__file__).parent / "results"
+CASES = (("NPI-Addition-v0", 3000), ("NPI-Addition-Recursive-v0", 3000), ("NPI-Sort-v0", 20))
+SEED = 1
+
+
+def expert_seconds(env_id: str, length: int) -> tuple[float, int]:
+    """Wall-clock of one episode played by the env's expert, and its steps."""
+    env = gym.make(env_id)
+    start = time.perf_counter()
+    env.reset(seed=SEED, options={"length": length})
+    steps, done = 0, False
+    while not done:
+        _, _, terminated, truncated, _ = env.step(env.unwrapped.expert_action())
+        steps, done = steps + 1, terminated or truncated
+    return time.perf_counter() - start, steps
+
+
+def agent_seconds(env_id: str, length: int) -> tuple[float, int, bool]:
+    """Wall-clock of one episode played by the shipped agent (batch of one), its steps and success."""
+    agent = NPIAgent.load(pretrained_path(env_id))
+    (episode,) = run_episodes(agent, env_id, [(SEED, {"length": length})])
+    return episode.seconds, episode.steps, episode.solved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many runs of each")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    lines = [
+        "# NPI acting speed: one episode at a time, env included",
+        "",
+        f"Command: `python benchmarks/npi_speed.py --repeats {args.repeats}` (best of {args.repeats}; 1 torch thread; "
+        f"load average {os.getloadavg()[0]:.1f} on 2 cores at the start).",
+        "",
+        "| env | length | steps | solved | agent + env (s) | expert + env (s) | ratio |",
+        "|---|---:|---:|---|---:|---:|---:|",
+    ]
+    for env_id, length in CASES:
+        agent = min(agent_seconds(env_id, length) for _ in range(args.repeats))
+        expert = min(expert_seconds(env_id, length) for _ in range(args.repeats))
+        line = f"| {env_id} | {length} | {agent[1]:,} | {'yes' if agent[2] else 'no'} | {agent[0]:.2f} | {expert[0]:.2f} | {agent[0] / expert[0]:.1f}x |"
+        print(line, flush=True)
+        lines.append(line)
+    (RESULTS / "npi_speed.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
