@@ -57,7 +57,7 @@ class NeuralProgrammerAgent:
     def reset_batch(self, slots: Sequence[int], obs: Sequence[dict], infos: Sequence[dict]) -> None:
         question = self.model.encode(featurize(stack_observations(obs, infos)))
         for i, slot in enumerate(slots):
-            self.slots[slot] = {"question": question[i], "h": torch.zeros_like(question.q[i])}
+            self.slots[slot] = {"question": question[i], "h": question.q.new_zeros(self.model.history_rnn.hidden_size)}
 
     @torch.no_grad()
     def act_batch(self, slots: Sequence[int], obs: Sequence[dict], infos: Sequence[dict]) -> list[dict[str, int]]:

@@ -30,6 +30,15 @@ class NPConfig:
     """soft and/or while training: "minmax" (the paper's) or "product" (see model.soft_execute)"""
     selector_noise: float = 0.0
     """scale of Gumbel noise on the operation and column logits while training (not in the paper)"""
+    last_step_writes: bool = False
+    """the last step chooses among the writing operations only (sum, count, difference, assign; not in the paper):
+    the answer is always the last step's, and a question whose answer is 0 cannot be fitted by ending on a
+    row-selecting step, whose scalar output is 0"""
+    bidirectional: bool = False
+    """a bidirectional question RNN (not in the paper): each word's state also knows what follows it"""
+    answer_loss: str = "mixed"
+    """"mixed" (the paper's): the loss of the last step's probability-weighted output; "expected" (not in
+    the paper): each operation's own output's loss, weighted by its probability (see train.answer_loss)"""
     question_attention: bool = False
     """the selector also reads an attention over the question RNN's states (the 2017 model; not in the paper)"""
 
@@ -69,5 +78,7 @@ class NPConfig:
     def __post_init__(self) -> None:
         if self.logic not in ("minmax", "product"):
             raise ValueError(f"logic must be 'minmax' or 'product', got {self.logic!r}")
+        if self.answer_loss not in ("mixed", "expected", "both"):
+            raise ValueError(f"answer_loss must be 'mixed' or 'expected', got {self.answer_loss!r}")
         if self.cell not in ("rnn", "gru"):
             raise ValueError(f"cell must be 'rnn' or 'gru', got {self.cell!r}")

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from agents.neural_programmer.config import NPConfig
 from npi_gym.tables import (
@@ -32,6 +33,8 @@ from npi_gym.tables import (
 
 OP = {name: i for i, name in enumerate(OPERATIONS)}
 PIVOTED = ("greater", "lesser")
+WRITES = torch.tensor([name in ("sum", "count", "difference", "assign") for name in OPERATIONS])
+"""operations that write an answer (a scalar or a lookup)"""
 _NUM = TOKEN_IDS["<num>"]
 _WORD0 = TOKEN_IDS["word:0"]
 
@@ -132,15 +135,22 @@ def featurize(obs: dict[str, np.ndarray], dtype: torch.dtype = torch.float32, ro
 # ----------------------------------------------------------------------------------- soft execution
 @dataclass
 class Outputs:
-    """What a step leaves, per example: row selector (B, R), scalar (B,), lookup (B, R, C)."""
+    """What a step leaves, per example: row selector (B, R), scalar (B,), lookup (B, R, C).
+
+    ``scalars`` (B, 3) and ``assigned`` (B, R, C) are the step's candidates before mixing: the scalar
+    outputs of sum, count and difference, and assign's lookup, for a loss that scores each writing
+    operation's own answer (``expected_answer_loss`` in train.py).
+    """
 
     selector: torch.Tensor
     scalar: torch.Tensor
     lookup: torch.Tensor
+    scalars: torch.Tensor | None = None
+    assigned: torch.Tensor | None = None
 
 
 _ROW_OPS = [OP[name] for name in ("greater", "lesser", "text_match", "and", "or", "reset")]
-_SCALAR_OPS = [OP[name] for name in ("sum", "count", "difference")]
+SCALAR_OPS = [OP[name] for name in ("sum", "count", "difference")]
 
 
 def soft_execute(
@@ -204,11 +214,14 @@ def soft_execute(
             ],
             1,
         )
+        assigned = selected[:, :, None] * cols[:, None, :]  # op_assign
         history.append(
             Outputs(
                 selector=(ops[:, None, _ROW_OPS] @ selectors)[:, 0],
-                scalar=(ops[:, _SCALAR_OPS] * scalars).sum(-1),
-                lookup=ops[:, OP["assign"], None, None] * selected[:, :, None] * cols[:, None, :],  # op_assign
+                scalar=(ops[:, SCALAR_OPS] * scalars).sum(-1),
+                lookup=ops[:, OP["assign"], None, None] * assigned,
+                scalars=scalars,
+                assigned=assigned,
             )
         )
     return history[1:]
@@ -236,8 +249,8 @@ class Selection:
 class Question:
     """What the selector reads of a question, computed once per episode."""
 
-    q: torch.Tensor  # (B, H) last state of the question RNN
-    states: torch.Tensor  # (B, L, H) every state, for the selector's attention
+    q: torch.Tensor  # (B, D) last state of the question RNN (both directions' when bidirectional)
+    states: torch.Tensor  # (B, L, D) every state, for the selector's attention
     token_mask: torch.Tensor  # (B, L) the real tokens
     pivots: torch.Tensor  # (B, 2, K) greater and lesser pivot distributions over the question's numbers
     names: torch.Tensor  # (B, C, E) column name embeddings
@@ -264,26 +277,36 @@ class NeuralProgrammer(nn.Module):
     def __init__(self, cfg: NPConfig) -> None:
         super().__init__()
         h, e = cfg.hidden, cfg.embed
-        selector_in = (3 if cfg.question_attention else 2) * h
+        d = 2 * h if cfg.bidirectional else h
+        selector_in = d + h + (d if cfg.question_attention else 0)
         self.embedding = nn.Embedding(len(VOCABULARY), e, padding_idx=0)
-        self.question_rnn = (nn.GRU if cfg.cell == "gru" else nn.RNN)(e, h, batch_first=True)
-        self.pivot_scores = nn.Linear(h, len(PIVOTED))
+        rnn = nn.GRU if cfg.cell == "gru" else nn.RNN
+        self.question_rnn = rnn(e, h, batch_first=True, bidirectional=cfg.bidirectional)
+        self.pivot_scores = nn.Linear(d, len(PIVOTED))
         self.operation_embedding = nn.Parameter(torch.empty(len(OPERATIONS), h))
         self.operation_query = nn.Linear(selector_in, h)
         self.column_query = nn.Linear(selector_in, e)
         self.history_rnn = nn.RNNCell(h + e, h)
         self.step_embedding = nn.Parameter(torch.empty(STEPS, h)) if cfg.step_embedding else None
-        self.attention = nn.Linear(h, h, bias=False) if cfg.question_attention else None
+        self.attention = nn.Linear(h, d, bias=False) if cfg.question_attention else None
         self.selector_noise = cfg.selector_noise
+        self.last_step_writes = cfg.last_step_writes
         for p in self.parameters():
             nn.init.uniform_(p, -cfg.init_scale, cfg.init_scale)
 
     def encode(self, f: Features) -> Question:
         """The question vector, states and pivot distributions, the column names, the table's masks."""
-        states, _ = self.question_rnn(self.embedding(f.tokens))
+        lengths = f.lengths.clamp(min=1)
+        packed = pack_padded_sequence(self.embedding(f.tokens), lengths, batch_first=True, enforce_sorted=False)
+        states = pad_packed_sequence(self.question_rnn(packed)[0], batch_first=True, total_length=f.tokens.shape[1])[0]
         batch = torch.arange(len(f.tokens))
-        q = states[batch, (f.lengths - 1).clamp(min=0)]
-        left = states[batch[:, None], f.number_left]  # (B, K, H): the state just left of each number
+        last = states[batch, lengths - 1]
+        if self.question_rnn.bidirectional:  # forward state at the last word, backward state at the first
+            h = self.question_rnn.hidden_size
+            q = torch.cat([last[:, :h], states[:, 0, h:]], -1)
+        else:
+            q = last
+        left = states[batch[:, None], f.number_left]  # (B, K, D): the state just left of each number
         scores = self.pivot_scores(left).transpose(1, 2).masked_fill(~f.pivot_mask[:, None, :], -torch.inf)
         token_mask = torch.arange(f.tokens.shape[1]) < f.lengths[:, None].clamp(min=1)
         return Question(
@@ -302,8 +325,11 @@ class NeuralProgrammer(nn.Module):
         x = torch.cat(parts, -1)
         operations = torch.tanh(self.operation_query(x)) @ self.operation_embedding.T
         columns = torch.einsum("be,bce->bc", torch.tanh(self.column_query(x)), question.names)
+        allowed = question.operation_mask
+        if self.last_step_writes and t == STEPS - 1:
+            allowed = allowed & WRITES
         return (
-            operations.masked_fill(~question.operation_mask, -torch.inf),
+            operations.masked_fill(~allowed, -torch.inf),
             columns.masked_fill(~question.column_mask, -torch.inf),
         )
 
@@ -315,7 +341,7 @@ class NeuralProgrammer(nn.Module):
     def forward(self, f: Features) -> Selection:
         """Soft choices for all four steps (with ``selector_noise``: Gumbel-perturbed while training)."""
         question = self.encode(f)
-        h = question.q.new_zeros(question.q.shape)
+        h = question.q.new_zeros(len(question.q), self.history_rnn.hidden_size)
         operations, columns = [], []
         for t in range(STEPS):
             op_logits, col_logits = self.select(question, h, t)
