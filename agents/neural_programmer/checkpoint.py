@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-import torch
 
 import npi_gym  # noqa: F401  (registers the ids)
 from agents.neural_programmer.config import NPConfig
+from agents.runs import load_torch, save_atomic
 from npi_gym.tables import OPERATIONS, VOCABULARY
 
 FORMAT = "npi-gym/neural-programmer-checkpoint"
@@ -36,23 +34,9 @@ def table_setting(env_id: str) -> dict[str, Any]:
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` to ``path`` atomically: a crash leaves the previous file intact."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(
-                {"format": FORMAT, "version": VERSION, "vocabulary": list(VOCABULARY), "operations": list(OPERATIONS), **payload},
-                f,
-            )
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``payload`` (with the format header, vocabulary and operations) to ``path`` atomically."""
+    header = {"format": FORMAT, "version": VERSION, "vocabulary": list(VOCABULARY), "operations": list(OPERATIONS)}
+    return save_atomic(path, {**header, **payload})
 
 
 def is_checkpoint(path: str | Path) -> bool:
@@ -66,15 +50,7 @@ def is_checkpoint(path: str | Path) -> bool:
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint, refusing a corrupt file, another format or another vocabulary/operation set."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(
-            f"{path} is not a readable Neural Programmer checkpoint (truncated or corrupted?): {type(e).__name__}: {e}"
-        ) from None
+    ckpt = load_torch(path, "Neural Programmer checkpoint", CheckpointError)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a Neural Programmer checkpoint (no {FORMAT!r} header)")
     if ckpt.get("version") != VERSION:

@@ -36,9 +36,6 @@ class NPConfig:
     row-selecting step, whose scalar output is 0"""
     bidirectional: bool = False
     """a bidirectional question RNN (not in the paper): each word's state also knows what follows it"""
-    answer_loss: str = "mixed"
-    """"mixed" (the paper's): the loss of the last step's probability-weighted output; "expected" (not in
-    the paper): each operation's own output's loss, weighted by its probability (see train.answer_loss)"""
     question_attention: bool = False
     """the selector also reads an attention over the question RNN's states (the 2017 model; not in the paper)"""
 
@@ -78,7 +75,5 @@ class NPConfig:
     def __post_init__(self) -> None:
         if self.logic not in ("minmax", "product"):
             raise ValueError(f"logic must be 'minmax' or 'product', got {self.logic!r}")
-        if self.answer_loss not in ("mixed", "expected", "both"):
-            raise ValueError(f"answer_loss must be 'mixed' or 'expected', got {self.answer_loss!r}")
         if self.cell not in ("rnn", "gru"):
             raise ValueError(f"cell must be 'rnn' or 'gru', got {self.cell!r}")

@@ -135,22 +135,15 @@ def featurize(obs: dict[str, np.ndarray], dtype: torch.dtype = torch.float32, ro
 # ----------------------------------------------------------------------------------- soft execution
 @dataclass
 class Outputs:
-    """What a step leaves, per example: row selector (B, R), scalar (B,), lookup (B, R, C).
-
-    ``scalars`` (B, 3) and ``assigned`` (B, R, C) are the step's candidates before mixing: the scalar
-    outputs of sum, count and difference, and assign's lookup, for a loss that scores each writing
-    operation's own answer (``expected_answer_loss`` in train.py).
-    """
+    """What a step leaves, per example: row selector (B, R), scalar (B,), lookup (B, R, C)."""
 
     selector: torch.Tensor
     scalar: torch.Tensor
     lookup: torch.Tensor
-    scalars: torch.Tensor | None = None
-    assigned: torch.Tensor | None = None
 
 
 _ROW_OPS = [OP[name] for name in ("greater", "lesser", "text_match", "and", "or", "reset")]
-SCALAR_OPS = [OP[name] for name in ("sum", "count", "difference")]
+_SCALAR_OPS = [OP[name] for name in ("sum", "count", "difference")]
 
 
 def soft_execute(
@@ -214,14 +207,11 @@ def soft_execute(
             ],
             1,
         )
-        assigned = selected[:, :, None] * cols[:, None, :]  # op_assign
         history.append(
             Outputs(
                 selector=(ops[:, None, _ROW_OPS] @ selectors)[:, 0],
-                scalar=(ops[:, SCALAR_OPS] * scalars).sum(-1),
-                lookup=ops[:, OP["assign"], None, None] * assigned,
-                scalars=scalars,
-                assigned=assigned,
+                scalar=(ops[:, _SCALAR_OPS] * scalars).sum(-1),
+                lookup=ops[:, OP["assign"], None, None] * selected[:, :, None] * cols[:, None, :],  # op_assign
             )
         )
     return history[1:]

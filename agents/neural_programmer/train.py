@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,16 +17,8 @@ from agents.base import run_episodes
 from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.neural_programmer.checkpoint import CheckpointError, check_resumable, load_checkpoint, save_checkpoint, table_setting
 from agents.neural_programmer.config import NPConfig
-from agents.neural_programmer.model import (
-    OP,
-    SCALAR_OPS,
-    Features,
-    NeuralProgrammer,
-    Outputs,
-    featurize,
-    soft_execute,
-    stack_observations,
-)
+from agents.neural_programmer.model import Features, NeuralProgrammer, featurize, soft_execute, stack_observations
+from agents.runs import CsvLog
 from npi_gym.tables import Example, Setting, dataset
 
 VALIDATION_SEED = 2_000_000_000
@@ -80,39 +71,22 @@ def training_examples(cfg: NPConfig) -> list[Example]:
     return list(dataset(cfg.examples, cfg.seed, Setting(**table_setting(cfg.env_id)), "train"))
 
 
-def _scalar_loss(out: torch.Tensor, scalar: torch.Tensor, cfg: NPConfig) -> torch.Tensor:
-    return F.huber_loss(out, scalar, reduction="none", delta=cfg.huber_delta)
-
-
-def _lookup_loss(out: torch.Tensor, cells: torch.Tensor, f: Features, cfg: NPConfig) -> torch.Tensor:
-    """``lookup_weight`` x the mean log-loss over the table's cells, per example."""
-    p = out.clamp(LOG_EPSILON, 1 - LOG_EPSILON)
+def answer_loss(
+    out_scalar: torch.Tensor,
+    out_lookup: torch.Tensor,
+    scalar: torch.Tensor,
+    is_lookup: torch.Tensor,
+    cells: torch.Tensor,
+    f: Features,
+    cfg: NPConfig,
+) -> torch.Tensor:
+    """Huber loss on scalar answers; ``lookup_weight`` x mean log-loss over the table's cells on lookups."""
+    huber = F.huber_loss(out_scalar, scalar, reduction="none", delta=cfg.huber_delta)
+    p = out_lookup.clamp(LOG_EPSILON, 1 - LOG_EPSILON)
     valid = (f.row_mask[:, :, None] & f.column_mask[:, None, :]).to(p.dtype)
     log_loss = -(cells * p.log() + (1 - cells) * (1 - p).log())
-    return cfg.lookup_weight * (log_loss * valid).sum((1, 2)) / valid.sum((1, 2))
-
-
-def answer_loss(
-    final: Outputs, operations: torch.Tensor, scalar: torch.Tensor, is_lookup: torch.Tensor, cells: torch.Tensor, f: Features, cfg: NPConfig
-) -> torch.Tensor:
-    """The loss on the last step's answer: Huber on scalar answers, weighted log-loss on lookups.
-
-    ``cfg.answer_loss`` "mixed" (the paper's) scores the probability-weighted mixture of the
-    operations' outputs; "expected" scores each operation's own output and weights those losses by
-    the operation's probability (``operations``: the last step's, (B, O)).
-    """
-    mixed = torch.where(is_lookup, _lookup_loss(final.lookup, cells, f, cfg), _scalar_loss(final.scalar, scalar, cfg)).mean()
-    if cfg.answer_loss == "mixed":
-        return mixed
-    operations = operations.to(scalar.dtype)
-    writes = operations[:, SCALAR_OPS]  # (B, 3)
-    scalar_loss = (writes * _scalar_loss(final.scalars, scalar[:, None].expand_as(final.scalars), cfg)).sum(-1)
-    scalar_loss = scalar_loss + (1 - writes.sum(-1)) * _scalar_loss(torch.zeros_like(scalar), scalar, cfg)
-    assign = operations[:, OP["assign"]]
-    lookup_loss = assign * _lookup_loss(final.assigned, cells, f, cfg)
-    lookup_loss = lookup_loss + (1 - assign) * _lookup_loss(torch.zeros_like(final.assigned), cells, f, cfg)
-    expected = torch.where(is_lookup, lookup_loss, scalar_loss).mean()
-    return expected if cfg.answer_loss == "expected" else mixed + expected
+    lookup = (log_loss * valid).sum((1, 2)) / valid.sum((1, 2))
+    return torch.where(is_lookup, cfg.lookup_weight * lookup, huber).mean()
 
 
 def add_gradient_noise(model: torch.nn.Module, step: int, eta: float, generator: torch.Generator) -> None:
@@ -181,7 +155,7 @@ def train(
     data = encode_examples(training_examples(cfg) if examples is None else examples, cfg.env_id)
     state["data_seconds"] = state["data_seconds"] or time.perf_counter() - started
     start = time.perf_counter() - state["seconds"]
-    log = _CsvLog(out.with_suffix(".csv"), ["update", "epoch", "seconds", "loss", "accuracy"], state["update"])
+    log = CsvLog(out.with_suffix(".csv"), ["update", "epoch", "seconds", "loss", "accuracy"], state["update"])
 
     def checkpoint() -> None:
         state["seconds"] = time.perf_counter() - start
@@ -208,7 +182,7 @@ def train(
         f, scalar, is_lookup, cells = data.batch(index)
         chosen = model(f)
         final = soft_execute(f, chosen.operations, chosen.columns, chosen.pivots, cfg.logic)[-1]
-        loss = answer_loss(final, chosen.operations[-1], scalar, is_lookup, cells, f, cfg)
+        loss = answer_loss(final.scalar, final.lookup, scalar, is_lookup, cells, f, cfg)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -228,21 +202,3 @@ def train(
             checkpoint()
     bar.close()
     return summary()
-
-
-class _CsvLog:
-    """Append-only CSV of training progress; a resumed run drops rows past its checkpoint."""
-
-    def __init__(self, path: Path, header: list[str], resume_from: int) -> None:
-        self.path = path
-        rows = []
-        if resume_from and path.exists():
-            with path.open() as f:
-                rows = [r for r in csv.reader(f)][1:]
-            rows = [r for r in rows if r and int(r[0]) <= resume_from]
-        with path.open("w", newline="") as f:
-            csv.writer(f).writerows([header, *rows])
-
-    def write(self, row: list[Any]) -> None:
-        with self.path.open("a", newline="") as f:
-            csv.writer(f).writerow(row)
