@@ -47,6 +47,7 @@ class NPIConfig:
     curriculum_temperature: float = _(0.25, "frames are drawn with weight exp(program error / temperature)")
     curriculum_every: int = _(100, "updates between re-estimates of per-program error")
     replay_mistakes: float = _(0.25, "fraction of each batch drawn from frames the model last got wrong")
+    min_program_share: float = _(0.05, "each program's frames get at least this share of the draws (one top-level frame per trace)")
 
     # selection on whole episodes through the env: per-step accuracy is a misleading target
     eval_every: int = _(250, "updates between held-out evaluations through env.step")

@@ -100,16 +100,25 @@ class CurriculumSampler:
     """Draws batches of frames with weight exp(error of the frame's program / temperature).
 
     With equal errors this is the traces' own mix of programs (duplicate frames kept); programs
-    the model gets wrong more often are drawn more often. Up to a fraction ``replay`` of each batch
+    the model gets wrong more often are drawn more often. A program whose frames would get less
+    than ``min_share`` of the draws gets that share: the top-level program has one frame per trace
+    and is otherwise starved when the traces are few. Up to a fraction ``replay`` of each batch
     is drawn, each at most once, from the frames of the same bucket that the model got wrong when
     it last saw them: rare cases inside a program (9 + 9 + carry) are learned last otherwise.
     """
 
     def __init__(
-        self, frames: Frames, num_programs: int, temperature: float, replay: float, rng: np.random.Generator
+        self,
+        frames: Frames,
+        num_programs: int,
+        temperature: float,
+        replay: float,
+        rng: np.random.Generator,
+        min_share: float = 0.0,
     ) -> None:
         self.frames = frames
         self.temperature = temperature
+        self.min_share = min_share
         self.replay = replay
         self.rng = rng
         self.wrong = [np.zeros(len(b.index), dtype=bool) for b in frames.buckets]
@@ -118,6 +127,9 @@ class CurriculumSampler:
     def update(self, error: np.ndarray) -> None:
         """Re-weight frames from per-program error rates in [0, 1]."""
         weight = np.exp((np.asarray(error) - np.max(error)) / self.temperature)[self.frames.program]
+        per_program = np.bincount(self.frames.program, weight)
+        raised = np.maximum(per_program, self.min_share * per_program.sum())
+        weight = weight * (raised / np.where(per_program > 0, per_program, 1))[self.frames.program]
         self.cdf = _cdf(weight)
         self.bucket_cdf = [_cdf(weight[b.index]) for b in self.frames.buckets]
 

@@ -105,7 +105,9 @@ def train(
     start = time.perf_counter() - state["seconds"]
     frames = expert_frames(env, training_problems(cfg), model.encoder.featurize, cfg.short_frame)
     env.close()
-    sampler = CurriculumSampler(frames, len(programs), cfg.curriculum_temperature, cfg.replay_mistakes, rng)
+    sampler = CurriculumSampler(
+        frames, len(programs), cfg.curriculum_temperature, cfg.replay_mistakes, rng, cfg.min_program_share
+    )
     sampler.update(np.array(state["error"]))
     if ckpt is not None:
         sampler.load_state(ckpt["sampler"])
