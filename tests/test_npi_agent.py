@@ -199,3 +199,30 @@ def test_evaluate_runs_every_length_in_one_lockstep_batch_and_groups_them_back(t
     np.testing.assert_equal([r.mean_steps for r in together], [r.mean_steps for r in alone])
     assert together[0].mean_steps < together[2].mean_steps and np.isnan(together[1].mean_steps)
     assert all(r.seconds <= together[2].seconds for r in together)
+
+
+@pytest.mark.parametrize("min_share", [0.0, 0.1])
+def test_curriculum_gives_every_program_its_minimum_share(min_share: float) -> None:
+    import gymnasium as gym
+
+    from agents.npi.data import CurriculumSampler, expert_frames
+    from agents.npi.model import NPI
+
+    cfg = dataclasses.replace(TINY, env_id="NPI-Sort-v0")
+    env = gym.make(cfg.env_id)
+    programs = env.unwrapped.programs
+    model = NPI(cfg, programs, env.observation_space)
+    frames = expert_frames(env, [(s, {"length": 6}) for s in range(3)], model.encoder.featurize, cfg.short_frame)
+    top = programs.ids["BUBBLESORT"]
+    natural = np.mean(frames.program == top)
+    sampler = CurriculumSampler(frames, len(programs), 0.25, 0.0, np.random.default_rng(0), min_share)
+    drawn = []
+    for _ in range(400):
+        bucket, rows = sampler.sample(16)
+        drawn.append(sampler.frames.buckets[bucket].program[rows].numpy())
+    share = np.mean(np.concatenate(drawn) == top)
+    assert natural < 0.05
+    if min_share:
+        assert share == pytest.approx(min_share, abs=0.02)
+    else:
+        assert share == pytest.approx(natural, abs=0.02)

@@ -128,8 +128,8 @@ class CurriculumSampler:
         """Re-weight frames from per-program error rates in [0, 1]."""
         weight = np.exp((np.asarray(error) - np.max(error)) / self.temperature)[self.frames.program]
         per_program = np.bincount(self.frames.program, weight)
-        raised = np.maximum(per_program, self.min_share * per_program.sum())
-        weight = weight * (raised / np.where(per_program > 0, per_program, 1))[self.frames.program]
+        share = _with_minimum(per_program / per_program.sum(), self.min_share)
+        weight = weight * (share / np.where(per_program > 0, per_program, 1))[self.frames.program]
         self.cdf = _cdf(weight)
         self.bucket_cdf = [_cdf(weight[b.index]) for b in self.frames.buckets]
 
@@ -161,6 +161,21 @@ class CurriculumSampler:
 
     def load_state(self, state: list[torch.Tensor]) -> None:
         self.wrong = [np.unpackbits(s.numpy(), count=len(w)).astype(bool) for s, w in zip(state, self.wrong)]
+
+
+def _with_minimum(share: np.ndarray, minimum: float) -> np.ndarray:
+    """Shares summing to 1 where every present entry is at least ``minimum``; the rest keep their ratios."""
+    present = share > 0
+    minimum = min(minimum, 1 / present.sum())
+    raised = np.zeros_like(present)
+    while True:  # raising some entries shrinks the others, which may fall below the minimum in turn
+        now = raised | (present & (share < minimum))
+        rest = np.where(now, 0.0, share)
+        left = 1 - minimum * now.sum()
+        share = np.where(now, minimum, rest * left / rest.sum() if rest.sum() else 0.0)
+        if (now == raised).all():
+            return share
+        raised = now
 
 
 def _cdf(weight: np.ndarray) -> np.ndarray:
