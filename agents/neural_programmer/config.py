@@ -21,23 +21,15 @@ class NPConfig:
     """word embeddings, shared by question words and column names"""
     hidden: int = 128
     """question RNN and history RNN state size"""
-    cell: str = "rnn"
-    """question RNN cell: "rnn" (the paper's tanh RNN) or "gru"""
-    init_scale: float = 0.1
+    init_scale: float = 0.2
+    """weights are initialised U[-init_scale, init_scale] (paper: 0.1 with 256 hidden units; with fewer units
+    0.1 gives recurrent weights that forget all but the last few words of the question; not the paper's value)"""
     step_embedding: bool = True
     """add a learned vector per step to the history state the selector reads (not in the paper)"""
-    logic: str = "product"
-    """soft and/or while training: "minmax" (the paper's) or "product" (see model.soft_execute)"""
-    selector_noise: float = 0.0
-    """scale of Gumbel noise on the operation and column logits while training (not in the paper)"""
-    last_step_writes: bool = False
+    last_step_writes: bool = True
     """the last step chooses among the writing operations only (sum, count, difference, assign; not in the paper):
     the answer is always the last step's, and a question whose answer is 0 cannot be fitted by ending on a
     row-selecting step, whose scalar output is 0"""
-    bidirectional: bool = False
-    """a bidirectional question RNN (not in the paper): each word's state also knows what follows it"""
-    question_attention: bool = False
-    """the selector also reads an attention over the question RNN's states (the 2017 model; not in the paper)"""
 
     # optimisation (paper: Adam with default settings, batch 50)
     epochs: int = 30
@@ -71,9 +63,3 @@ class NPConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    def __post_init__(self) -> None:
-        if self.logic not in ("minmax", "product"):
-            raise ValueError(f"logic must be 'minmax' or 'product', got {self.logic!r}")
-        if self.cell not in ("rnn", "gru"):
-            raise ValueError(f"cell must be 'rnn' or 'gru', got {self.cell!r}")

@@ -151,7 +151,6 @@ def soft_execute(
     operation_probs: torch.Tensor,
     column_probs: torch.Tensor,
     pivot_probs: torch.Tensor,
-    logic: str = "product",
 ) -> list[Outputs]:
     """Every step's outputs when each step runs all operations and mixes them by the given weights.
 
@@ -159,14 +158,8 @@ def soft_execute(
     greater and lesser pivot distributions over the question's numbers. Runs in ``f.values``' dtype.
     With one-hot weights this is the env's execution (``npi_gym.tables.run_step``): the same
     operations (sum, count, difference, greater, lesser, and, or, assign, reset, text_match), the same
-    "step t-k" history with the initial state before step 0.
-
-    ``logic`` is the soft and/or: "minmax" (the paper's min and max) or "product" (a * b and
-    a + b - a * b, equal to min and max on 0/1 selectors, but with a gradient toward two different
-    conditions even when both earlier selectors are the same soft mixture).
+    "step t-k" history with the initial state before step 0. Soft and/or are the paper's min and max.
     """
-    if logic not in ("minmax", "product"):
-        raise ValueError(f"logic must be 'minmax' or 'product', got {logic!r}")
     dtype = f.values.dtype
     operation_probs, column_probs, pivot_probs = (x.to(dtype) for x in (operation_probs, column_probs, pivot_probs))
     batch, rows, columns = f.values.shape
@@ -201,8 +194,8 @@ def soft_execute(
         selectors = torch.cat(
             [
                 mixed,  # op_greater, op_lesser, op_text_match
-                _and(before(1).selector, before(2).selector, logic)[:, None],  # op_and
-                _or(before(1).selector, before(2).selector, logic)[:, None],  # op_or
+                torch.minimum(before(1).selector, before(2).selector)[:, None],  # op_and
+                torch.maximum(before(1).selector, before(2).selector)[:, None],  # op_or
                 row_mask[:, None],  # op_reset
             ],
             1,
@@ -216,13 +209,6 @@ def soft_execute(
         )
     return history[1:]
 
-
-def _and(a: torch.Tensor, b: torch.Tensor, logic: str) -> torch.Tensor:
-    return torch.minimum(a, b) if logic == "minmax" else a * b
-
-
-def _or(a: torch.Tensor, b: torch.Tensor, logic: str) -> torch.Tensor:
-    return torch.maximum(a, b) if logic == "minmax" else a + b - a * b
 
 
 # ----------------------------------------------------------------------------------- the model
@@ -239,9 +225,7 @@ class Selection:
 class Question:
     """What the selector reads of a question, computed once per episode."""
 
-    q: torch.Tensor  # (B, D) last state of the question RNN (both directions' when bidirectional)
-    states: torch.Tensor  # (B, L, D) every state, for the selector's attention
-    token_mask: torch.Tensor  # (B, L) the real tokens
+    q: torch.Tensor  # (B, H) last state of the question RNN
     pivots: torch.Tensor  # (B, 2, K) greater and lesser pivot distributions over the question's numbers
     names: torch.Tensor  # (B, C, E) column name embeddings
     operation_mask: torch.Tensor  # (B, O)
@@ -258,61 +242,42 @@ class Question:
 class NeuralProgrammer(nn.Module):
     """Question RNN, pivot attention, selector over operations and columns, history RNN.
 
-    Two settings extend the paper's selector, which reads only [q; h_t]: ``step_embedding`` adds a
-    learned vector per step to h_t (the env shows the step index too), and ``question_attention``
-    adds an attention read of the question RNN's states keyed by that vector, as in the later
-    Neural Programmer (Neelakantan et al., ICLR 2017).
+    One setting extends the paper's selector, which reads only [q; h_t]: ``step_embedding`` adds a
+    learned vector per step to h_t (the env shows the step index too); and ``last_step_writes``
+    restricts the last step to the operations that write an answer.
     """
 
     def __init__(self, cfg: NPConfig) -> None:
         super().__init__()
         h, e = cfg.hidden, cfg.embed
-        d = 2 * h if cfg.bidirectional else h
-        selector_in = d + h + (d if cfg.question_attention else 0)
         self.embedding = nn.Embedding(len(VOCABULARY), e, padding_idx=0)
-        rnn = nn.GRU if cfg.cell == "gru" else nn.RNN
-        self.question_rnn = rnn(e, h, batch_first=True, bidirectional=cfg.bidirectional)
-        self.pivot_scores = nn.Linear(d, len(PIVOTED))
+        self.question_rnn = nn.RNN(e, h, batch_first=True)
+        self.pivot_scores = nn.Linear(h, len(PIVOTED))
         self.operation_embedding = nn.Parameter(torch.empty(len(OPERATIONS), h))
-        self.operation_query = nn.Linear(selector_in, h)
-        self.column_query = nn.Linear(selector_in, e)
+        self.operation_query = nn.Linear(2 * h, h)
+        self.column_query = nn.Linear(2 * h, e)
         self.history_rnn = nn.RNNCell(h + e, h)
         self.step_embedding = nn.Parameter(torch.empty(STEPS, h)) if cfg.step_embedding else None
-        self.attention = nn.Linear(h, d, bias=False) if cfg.question_attention else None
-        self.selector_noise = cfg.selector_noise
         self.last_step_writes = cfg.last_step_writes
         for p in self.parameters():
             nn.init.uniform_(p, -cfg.init_scale, cfg.init_scale)
 
     def encode(self, f: Features) -> Question:
-        """The question vector, states and pivot distributions, the column names, the table's masks."""
+        """The question vector and pivot distributions, the column names, the table's masks."""
         lengths = f.lengths.clamp(min=1)
         packed = pack_padded_sequence(self.embedding(f.tokens), lengths, batch_first=True, enforce_sorted=False)
         states = pad_packed_sequence(self.question_rnn(packed)[0], batch_first=True, total_length=f.tokens.shape[1])[0]
         batch = torch.arange(len(f.tokens))
-        last = states[batch, lengths - 1]
-        if self.question_rnn.bidirectional:  # forward state at the last word, backward state at the first
-            h = self.question_rnn.hidden_size
-            q = torch.cat([last[:, :h], states[:, 0, h:]], -1)
-        else:
-            q = last
-        left = states[batch[:, None], f.number_left]  # (B, K, D): the state just left of each number
+        q = states[batch, lengths - 1]
+        left = states[batch[:, None], f.number_left]  # (B, K, H): the state just left of each number
         scores = self.pivot_scores(left).transpose(1, 2).masked_fill(~f.pivot_mask[:, None, :], -torch.inf)
-        token_mask = torch.arange(f.tokens.shape[1]) < f.lengths[:, None].clamp(min=1)
-        return Question(
-            q, states, token_mask, scores.softmax(-1), self.embedding(f.column_names), f.operation_mask, f.column_mask
-        )
+        return Question(q, scores.softmax(-1), self.embedding(f.column_names), f.operation_mask, f.column_mask)
 
     def select(self, question: Question, h: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Operation and column logits of step ``t`` (masked to what the table allows)."""
         if self.step_embedding is not None:
             h = h + self.step_embedding[t]
-        parts = [question.q, h]
-        if self.attention is not None:
-            scores = torch.einsum("blh,bh->bl", question.states, self.attention(h))
-            weights = scores.masked_fill(~question.token_mask, -torch.inf).softmax(-1)
-            parts.append(torch.einsum("bl,blh->bh", weights, question.states))
-        x = torch.cat(parts, -1)
+        x = torch.cat([question.q, h], -1)
         operations = torch.tanh(self.operation_query(x)) @ self.operation_embedding.T
         columns = torch.einsum("be,bce->bc", torch.tanh(self.column_query(x)), question.names)
         allowed = question.operation_mask
@@ -329,20 +294,14 @@ class NeuralProgrammer(nn.Module):
         return self.history_rnn(chosen, h)
 
     def forward(self, f: Features) -> Selection:
-        """Soft choices for all four steps (with ``selector_noise``: Gumbel-perturbed while training)."""
+        """Soft choices for all four steps."""
         question = self.encode(f)
         h = question.q.new_zeros(len(question.q), self.history_rnn.hidden_size)
         operations, columns = [], []
         for t in range(STEPS):
             op_logits, col_logits = self.select(question, h, t)
-            if self.training and self.selector_noise:
-                op_logits = op_logits + self.selector_noise * _gumbel(op_logits)
-                col_logits = col_logits + self.selector_noise * _gumbel(col_logits)
             operations.append(op_logits.softmax(-1))
             columns.append(col_logits.softmax(-1))
             h = self.advance(h, operations[-1], columns[-1], question.names)
         return Selection(torch.stack(operations), torch.stack(columns), question.pivots)
 
-
-def _gumbel(like: torch.Tensor) -> torch.Tensor:
-    return -torch.log(-torch.log(torch.rand_like(like).clamp(1e-9, 1 - 1e-9)))

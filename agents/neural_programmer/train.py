@@ -181,7 +181,7 @@ def train(
         index = np.sort(order[position * cfg.batch_size : (position + 1) * cfg.batch_size])
         f, scalar, is_lookup, cells = data.batch(index)
         chosen = model(f)
-        final = soft_execute(f, chosen.operations, chosen.columns, chosen.pivots, cfg.logic)[-1]
+        final = soft_execute(f, chosen.operations, chosen.columns, chosen.pivots)[-1]
         loss = answer_loss(final.scalar, final.lookup, scalar, is_lookup, cells, f, cfg)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
