@@ -155,6 +155,7 @@ def train(
     data = encode_examples(training_examples(cfg) if examples is None else examples, cfg.env_id)
     state["data_seconds"] = state["data_seconds"] or time.perf_counter() - started
     start = time.perf_counter() - state["seconds"]
+    out.parent.mkdir(parents=True, exist_ok=True)
     log = CsvLog(out.with_suffix(".csv"), ["update", "epoch", "seconds", "loss", "accuracy"], state["update"])
 
     def checkpoint() -> None:
