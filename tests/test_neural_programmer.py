@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from agents.base import run_episodes
+from agents.base import EVAL_SEED, run_episodes
 from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.neural_programmer.checkpoint import CheckpointError, load_checkpoint
 from agents.neural_programmer.cli import eval_main, train_main
@@ -18,6 +20,7 @@ from agents.neural_programmer.train import train
 from npi_gym import tables
 
 SETTINGS = [("1col", "NPI-Table-1Col-v0"), ("5col", "NPI-Table-5Col-v0"), ("text-5col", "NPI-Table-Text-5Col-v0")]
+PRETRAINED = Path(__file__).parent.parent / "agents" / "neural_programmer" / "pretrained"
 HANDFUL = ["sum A", "count", "print A", "greater 10.5 A sum A", "lesser -20.25 A count", "greater 0.5 A print A"]
 
 
@@ -88,7 +91,7 @@ def test_tiny_model_learns_a_handful_of_single_column_questions(tmp_path) -> Non
 
 
 def test_checkpoint_round_trip_resume_and_refusals(tmp_path) -> None:
-    path = tmp_path / "np.pt"
+    path = tmp_path / "runs" / "np.pt"  # a folder that does not exist yet
     cfg = NPConfig(**{**TINY, "epochs": 2})
     first = train(cfg, path, progress=False, examples=_handful())
     ckpt = load_checkpoint(path)
@@ -133,3 +136,20 @@ def test_cli_trains_and_evaluates(tmp_path, capsys) -> None:
     assert "| any | 5 |" in capsys.readouterr().out
     assert train_main([*argv, "--hidden", "32", "--out", str(path), "--resume", "--quiet"]) == 2
     assert "hidden: checkpoint 16, requested 32" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name,env_id", [("1col", "NPI-Table-1Col-v0"), ("5col", "NPI-Table-5Col-v0")])
+def test_shipped_checkpoint_plays_as_its_training_measured(name: str, env_id: str, tmp_path) -> None:
+    """An inference-only file that cannot be resumed, whose agent scores what training's held-out evaluation saw."""
+    path = PRETRAINED / f"{name}.pt"
+    assert path.stat().st_size < 2_000_000
+    ckpt = load_checkpoint(path)
+    assert "optimizer" not in ckpt and ckpt["config"]["env_id"] == env_id
+    measured = ckpt["trainer"]["curve"][-1][2]
+    agent = NeuralProgrammerAgent.load(path)
+    played = run_episodes(agent, env_id, [(EVAL_SEED + i, {}) for i in range(300)], split="test")
+    assert abs(sum(e.solved for e in played) / len(played) - measured) < 0.08
+    copy = tmp_path / "copy.pt"
+    copy.write_bytes(path.read_bytes())
+    with pytest.raises(CheckpointError, match="inference-only"):
+        train(NPConfig.from_dict(ckpt["config"]), copy, resume=True, progress=False)
