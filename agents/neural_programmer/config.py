@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from agents.configs import config_from_dict
 
 
 @dataclass
@@ -56,11 +58,7 @@ class NPConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "NPConfig":
         """A config from a dict; unknown keys raise ``ValueError``."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown Neural Programmer config field(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)
+        return config_from_dict(cls, values, "Neural Programmer")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

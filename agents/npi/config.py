@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
+
+from agents.configs import config_from_dict
 
 
 def _(default: Any, help: str) -> Any:
@@ -60,8 +62,4 @@ class NPIConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "NPIConfig":
         """The config saved in a checkpoint; unknown keys raise ``ValueError``."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown NPI config field(s) {unknown}; known: {sorted(known)}")
-        return cls(**values)
+        return config_from_dict(cls, values, "NPI")
