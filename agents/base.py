@@ -91,7 +91,7 @@ def run_episodes(
     return results
 
 
-def _single(agent: Agent, env: gym.Env, seed: int, options: dict[str, Any], start: float) -> Episode:
+def _single(agent: Agent, env: gym.Env, seed: int, options: dict[str, Any], began: float) -> Episode:
     obs, info = env.reset(seed=seed, options=options)
     agent.reset(obs, info)
     steps = 0
@@ -99,11 +99,11 @@ def _single(agent: Agent, env: gym.Env, seed: int, options: dict[str, Any], star
         obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
         steps += 1
         if terminated or truncated:
-            return Episode(options.get("length"), seed, terminated and reward == 1.0, steps, truncated, time.perf_counter() - start)
+            return Episode(options.get("length"), seed, terminated and reward == 1.0, steps, truncated, time.perf_counter() - began)
 
 
 def _lockstep(
-    agent: BatchAgent, envs: list[gym.Env], problems: Sequence[tuple[int, dict[str, Any]]], start: float
+    agent: BatchAgent, envs: list[gym.Env], problems: Sequence[tuple[int, dict[str, Any]]], began: float
 ) -> list[Episode]:
     """All episodes step together; the agent sees only the ones still running."""
     first = [env.reset(seed=seed, options=options) for env, (seed, options) in zip(envs, problems)]
@@ -121,7 +121,7 @@ def _lockstep(
             if terminated or truncated:
                 seed, options = problems[i]
                 done[i] = Episode(
-                    options.get("length"), seed, terminated and reward == 1.0, steps[i], truncated, time.perf_counter() - start
+                    options.get("length"), seed, terminated and reward == 1.0, steps[i], truncated, time.perf_counter() - began
                 )
             else:
                 still.append(i)
