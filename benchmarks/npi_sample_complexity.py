@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from agents.base import evaluate
-from agents.npi import NPIAgent, NPIConfig, train
+from agents.npi import NPIAgent, NPIConfig, load_checkpoint, train
 
 RESULTS = Path(__file__).parent / "results"
 RUNS = Path("runs/benchmarks/sample_complexity")
@@ -40,7 +40,8 @@ def study(name: str, cfg: NPIConfig, eval_length: int, episodes: int) -> dict[st
     """Train one NPI and score it on fresh problems of ``eval_length``."""
     problems = (cfg.max_length - cfg.min_length + 1) * cfg.problems_per_length
     path = RUNS / f"{name}-{cfg.min_length}-{cfg.max_length}-{cfg.problems_per_length}.pt"
-    summary = train(cfg, path, resume=True, progress=False)  # a finished run is reused
+    same = path.exists() and load_checkpoint(path)["config"] == dataclasses.asdict(cfg)
+    summary = train(cfg, path, resume=same, progress=False)  # a run of this very config is continued, or reused if finished
     (r,) = evaluate(NPIAgent.load(path), cfg.env_id, [eval_length], episodes)
     print(f"{name}: {problems} training problems, {summary['updates']} updates in {summary['seconds']:.0f} s; "
           f"{r.solved}/{r.episodes} solved at length {eval_length}", flush=True)
