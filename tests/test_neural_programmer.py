@@ -153,3 +153,57 @@ def test_shipped_checkpoint_plays_as_its_training_measured(name: str, env_id: st
     copy.write_bytes(path.read_bytes())
     with pytest.raises(CheckpointError, match="inference-only"):
         train(NPConfig.from_dict(ckpt["config"]), copy, resume=True, progress=False)
+
+
+def test_exploration_and_entropy_of_the_selector() -> None:
+    """``explore`` spreads its share over the allowed choices only; entropy is 0 for one-hot choices."""
+    from agents.neural_programmer.model import WRITES, NeuralProgrammer, Selection
+
+    env = gym.make("NPI-Table-5Col-v0")
+    first = [env.reset(seed=s) for s in range(8)]
+    f = featurize(stack_observations([o for o, _ in first], [i for _, i in first]))
+    model = NeuralProgrammer(NPConfig(last_step_writes=True))
+    plain, mixed = model(f), model(f, explore=0.4)
+    for soft, base, allowed in ((mixed.operations, plain.operations, f.operation_mask), (mixed.columns, plain.columns, f.column_mask)):
+        allowed = allowed[None].expand_as(soft).clone()
+        if soft is mixed.operations:
+            allowed[-1] &= WRITES  # the last step writes
+        floor = 0.4 / allowed.sum(-1, keepdim=True)
+        torch.testing.assert_close(soft.sum(-1), torch.ones(soft.shape[:-1]))
+        assert torch.all(soft[~allowed] == 0)
+        assert torch.all(soft >= floor * allowed - 1e-6)
+        # at step 0 (later steps read the mixed choices through the history RNN) the mixture is exact
+        torch.testing.assert_close(soft[0], 0.6 * base[0] + floor[0] * allowed[0])
+    one_hot = Selection(F.one_hot(plain.operations.argmax(-1), plain.operations.shape[-1]).float(),
+                        F.one_hot(plain.columns.argmax(-1), plain.columns.shape[-1]).float(), plain.pivots)
+    assert one_hot.entropy().item() == 0
+    assert 0 < plain.entropy().item() < mixed.entropy().item()
+
+
+def test_search_keeps_only_programs_whose_episode_gives_the_answer() -> None:
+    """Every program ``search_programs`` returns is solved when played in the env; memory recalls it."""
+    from agents.neural_programmer.model import NeuralProgrammer
+    from agents.neural_programmer.train import ProgramMemory, encode_examples, search_programs
+
+    torch.manual_seed(0)
+    examples = list(tables.dataset(40, seed=3, setting="5col", split="train"))
+    data = encode_examples(examples, "NPI-Table-5Col-v0")
+    cfg = NPConfig(search=64, search_explore=0.5)
+    model = NeuralProgrammer(cfg)
+    index = np.arange(len(examples))
+    f, scalar, is_lookup, cells = data.batch(index)
+    rows, ops, cols, pivots = search_programs(model, f, model(f), scalar, is_lookup, cells, cfg, torch.Generator().manual_seed(0))
+    assert len(rows) > 0 and len(set(rows.tolist())) > 1
+    env = gym.make("NPI-Table-5Col-v0")
+    for k in range(len(rows)):
+        env.reset(options={"example": examples[int(rows[k])]})
+        for t in range(tables.STEPS):
+            *_, reward, terminated, truncated, _ = env.step({"operation": int(ops[t, k]), "column": int(cols[t, k]),
+                                                         "pivot": int(pivots[k, int(tables.OPERATIONS[int(ops[t, k])] == "lesser")])})
+        assert terminated and reward == 1.0
+    memory = ProgramMemory.empty(len(examples))
+    memory.remember(rows, ops, cols, pivots)
+    known, *programs = memory.recall(torch.from_numpy(index))
+    assert set(known.tolist()) == set(rows.tolist())
+    log_prob = model.program_log_prob(f[known], *programs)
+    assert torch.all(log_prob <= 0) and torch.all(torch.isfinite(log_prob))

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -35,6 +36,7 @@ OP = {name: i for i, name in enumerate(OPERATIONS)}
 PIVOTED = ("greater", "lesser")
 WRITES = torch.tensor([name in ("sum", "count", "difference", "assign") for name in OPERATIONS])
 """operations that write an answer (a scalar or a lookup)"""
+READS_COLUMN = torch.tensor([name in ("sum", "greater", "lesser", "assign", "text_match") for name in OPERATIONS])
 _NUM = TOKEN_IDS["<num>"]
 _WORD0 = TOKEN_IDS["word:0"]
 
@@ -212,6 +214,15 @@ def soft_execute(
 
 
 # ----------------------------------------------------------------------------------- the model
+def _mix_uniform(logits: torch.Tensor, share: float) -> torch.Tensor:
+    """softmax(logits) with ``share`` of its mass spread evenly over the finite logits."""
+    probs = logits.softmax(-1)
+    if share == 0:
+        return probs
+    allowed = torch.isfinite(logits).to(probs.dtype)
+    return (1 - share) * probs + share * allowed / allowed.sum(-1, keepdim=True)
+
+
 @dataclass
 class Selection:
     """The model's choices for a batch: (T, B, O) operations, (T, B, C) columns, (B, 2, K) pivots."""
@@ -293,15 +304,35 @@ class NeuralProgrammer(nn.Module):
         chosen = torch.cat([operations @ self.operation_embedding, torch.einsum("bc,bce->be", columns, names)], -1)
         return self.history_rnn(chosen, h)
 
-    def forward(self, f: Features) -> Selection:
-        """Soft choices for all four steps."""
+    def program_log_prob(self, f: Features, operations: torch.Tensor, columns: torch.Tensor, pivots: torch.Tensor) -> torch.Tensor:
+        """Log-probability (B,) of hard programs, the history RNN reading their one-hot choices.
+
+        ``operations`` and ``columns`` (T, B) and ``pivots`` (B, 2) are indices; a step's column counts only
+        if its operation reads one, a pivot only if the program uses its comparison.
+        """
+        question = self.encode(f)
+        h = question.q.new_zeros(len(question.q), self.history_rnn.hidden_size)
+        total = question.q.new_zeros(len(question.q))
+        for t, (op, col) in enumerate(zip(operations, columns)):
+            op_logits, col_logits = self.select(question, h, t)
+            column = col_logits.log_softmax(-1).gather(1, col[:, None])[:, 0]
+            total = total + op_logits.log_softmax(-1).gather(1, op[:, None])[:, 0] + torch.where(READS_COLUMN[op], column, 0.0)
+            one_hot = (F.one_hot(op, op_logits.shape[-1]).to(h.dtype), F.one_hot(col, col_logits.shape[-1]).to(h.dtype))
+            h = self.advance(h, *one_hot, question.names)
+        for kind, name in enumerate(PIVOTED):
+            pivot = question.pivots[:, kind].clamp_min(1e-30).log().gather(1, pivots[:, kind, None])[:, 0]
+            total = total + torch.where((operations == OP[name]).any(0), pivot, 0.0)
+        return total
+
+    def forward(self, f: Features, explore: float = 0.0) -> Selection:
+        """Soft choices for all four steps, each mixed with ``explore`` x uniform over what is allowed."""
         question = self.encode(f)
         h = question.q.new_zeros(len(question.q), self.history_rnn.hidden_size)
         operations, columns = [], []
         for t in range(STEPS):
             op_logits, col_logits = self.select(question, h, t)
-            operations.append(op_logits.softmax(-1))
-            columns.append(col_logits.softmax(-1))
+            operations.append(_mix_uniform(op_logits, explore))
+            columns.append(_mix_uniform(col_logits, explore))
             h = self.advance(h, operations[-1], columns[-1], question.names)
         return Selection(torch.stack(operations), torch.stack(columns), question.pivots)
 

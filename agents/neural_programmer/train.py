@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -17,7 +17,17 @@ from agents.base import run_episodes
 from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.neural_programmer.checkpoint import CheckpointError, check_resumable, load_checkpoint, save_checkpoint, table_setting
 from agents.neural_programmer.config import NPConfig
-from agents.neural_programmer.model import Features, NeuralProgrammer, featurize, soft_execute, stack_observations
+from agents.neural_programmer.model import (
+    OP,
+    STEPS,
+    WRITES,
+    Features,
+    NeuralProgrammer,
+    Selection,
+    featurize,
+    soft_execute,
+    stack_observations,
+)
 from agents.runs import CsvLog
 from npi_gym.tables import Example, Setting, dataset
 
@@ -89,6 +99,80 @@ def answer_loss(
     return torch.where(is_lookup, cfg.lookup_weight * lookup, huber).mean()
 
 
+def search_programs(
+    model: NeuralProgrammer,
+    f: Features,
+    chosen: Selection,
+    scalar: torch.Tensor,
+    is_lookup: torch.Tensor,
+    cells: torch.Tensor,
+    cfg: NPConfig,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``cfg.search`` hard programs per question, sampled from the per-step choices mixed with uniform; those
+    that give the answer: their questions' positions in the batch (K,), operations and columns (T, K), pivots (K, 2)."""
+    with torch.no_grad():
+        allowed_ops = f.operation_mask[None].expand_as(chosen.operations).clone()
+        if model.last_step_writes:
+            allowed_ops[-1] &= WRITES
+
+        def draw(probs: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+            allowed = allowed.to(probs.dtype)
+            mixed = (1 - cfg.search_explore) * probs + cfg.search_explore * allowed / allowed.sum(-1, keepdim=True)
+            flat = mixed.reshape(-1, mixed.shape[-1])
+            return torch.multinomial(flat, cfg.search, replacement=True, generator=generator).view(*mixed.shape[:-1], cfg.search)
+
+        batch = len(scalar)
+        # (T, B, S) -> (T, S * B): sample s of question b at s * batch + b
+        ops = draw(chosen.operations, allowed_ops).permute(0, 2, 1).reshape(STEPS, -1)
+        cols = draw(chosen.columns, f.column_mask[None].expand_as(chosen.columns)).permute(0, 2, 1).reshape(STEPS, -1)
+        pivots = draw(chosen.pivots, f.pivot_mask[:, None].expand_as(chosen.pivots)).permute(2, 0, 1).reshape(-1, 2)
+        index = torch.arange(batch).repeat(cfg.search)
+        fs = f[index]
+        dtype = fs.values.dtype
+        final = soft_execute(
+            fs,
+            F.one_hot(ops, chosen.operations.shape[-1]).to(dtype),
+            F.one_hot(cols, chosen.columns.shape[-1]).to(dtype),
+            F.one_hot(pivots, chosen.pivots.shape[-1]).to(dtype),
+        )[-1]
+        writes_lookup = ops[-1] == OP["assign"]
+        valid = fs.row_mask[:, :, None] & fs.column_mask[:, None, :]
+        same_cells = ((final.lookup > 0.5) == cells[index].bool()) | ~valid
+        right = torch.where(
+            is_lookup[index],
+            writes_lookup & same_cells.flatten(1).all(1),
+            ~writes_lookup & ((final.scalar - scalar[index]).abs() < 0.05),
+        ) & WRITES[ops[-1]]
+        keep = right.nonzero()[:, 0]
+        return index[keep], ops[:, keep], cols[:, keep], pivots[keep]
+
+
+@dataclass
+class ProgramMemory:
+    """For each training question, the last answer-giving program that search found for it."""
+
+    operations: torch.Tensor  # (N, T)
+    columns: torch.Tensor  # (N, T)
+    pivots: torch.Tensor  # (N, 2)
+    found: torch.Tensor  # (N,) bool
+
+    @classmethod
+    def empty(cls, questions: int) -> "ProgramMemory":
+        zeros = torch.zeros((questions, STEPS), dtype=torch.long)
+        return cls(zeros, zeros.clone(), torch.zeros((questions, 2), dtype=torch.long), torch.zeros(questions, dtype=torch.bool))
+
+    def remember(self, questions: torch.Tensor, operations: torch.Tensor, columns: torch.Tensor, pivots: torch.Tensor) -> None:
+        self.operations[questions], self.columns[questions], self.pivots[questions] = operations.T, columns.T, pivots
+        self.found[questions] = True
+
+    def recall(self, questions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Positions (K,) among ``questions`` with a program, and those programs (as ``search_programs`` gives them)."""
+        rows = self.found[questions].nonzero()[:, 0]
+        known = questions[rows]
+        return rows, self.operations[known].T, self.columns[known].T, self.pivots[known]
+
+
 def add_gradient_noise(model: torch.nn.Module, step: int, eta: float, generator: torch.Generator) -> None:
     """Gaussian noise of variance eta * step^-0.55 on every gradient (Neelakantan et al., 2015)."""
     std = (eta * step**-0.55) ** 0.5
@@ -125,6 +209,7 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     noise = torch.Generator().manual_seed(cfg.seed)
     state: dict[str, Any] = {"update": 0, "seconds": 0.0, "data_seconds": 0.0, "curve": []}
+    ckpt: dict[str, Any] = {}
     if resume and out.exists():
         ckpt = load_checkpoint(out)
         check_resumable(out, ckpt, cfg)
@@ -154,6 +239,7 @@ def train(
     started = time.perf_counter()
     data = encode_examples(training_examples(cfg) if examples is None else examples, cfg.env_id)
     state["data_seconds"] = state["data_seconds"] or time.perf_counter() - started
+    memory = ProgramMemory(**ckpt["programs"]) if "programs" in ckpt else ProgramMemory.empty(len(data))
     start = time.perf_counter() - state["seconds"]
     out.parent.mkdir(parents=True, exist_ok=True)
     log = CsvLog(out.with_suffix(".csv"), ["update", "epoch", "seconds", "loss", "accuracy"], state["update"])
@@ -169,6 +255,7 @@ def train(
                 "optimizer": optimizer.state_dict(),
                 "noise_rng": noise.get_state(),
                 "trainer": state,
+                "programs": asdict(memory),
                 "train_templates": sorted(data.templates),
             },
         )
@@ -181,9 +268,16 @@ def train(
         order = np.random.default_rng([cfg.seed, epoch]).permutation(len(data))
         index = np.sort(order[position * cfg.batch_size : (position + 1) * cfg.batch_size])
         f, scalar, is_lookup, cells = data.batch(index)
-        chosen = model(f)
+        chosen = model(f, cfg.explore * max(0.0, 1 - state["update"] / (cfg.explore_epochs * per_epoch)))
         final = soft_execute(f, chosen.operations, chosen.columns, chosen.pivots)[-1]
         loss = answer_loss(final.scalar, final.lookup, scalar, is_lookup, cells, f, cfg)
+        if cfg.search:
+            rows, ops, cols, pivots = search_programs(model, f, chosen, scalar, is_lookup, cells, cfg, generator=noise)
+            questions = torch.from_numpy(index)
+            memory.remember(questions[rows], ops, cols, pivots)
+            rows, ops, cols, pivots = memory.recall(questions)
+            if len(rows):
+                loss = loss - cfg.search_weight * model.program_log_prob(f[rows], ops, cols, pivots).sum() / len(index)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
