@@ -214,12 +214,11 @@ def soft_execute(
 
 
 # ----------------------------------------------------------------------------------- the model
-def _mix_uniform(logits: torch.Tensor, share: float) -> torch.Tensor:
-    """softmax(logits) with ``share`` of its mass spread evenly over the finite logits."""
-    probs = logits.softmax(-1)
+def mix_uniform(probs: torch.Tensor, allowed: torch.Tensor, share: float) -> torch.Tensor:
+    """``probs`` with ``share`` of their mass spread evenly over the ``allowed`` choices (a bool mask)."""
     if share == 0:
         return probs
-    allowed = torch.isfinite(logits).to(probs.dtype)
+    allowed = allowed.to(probs.dtype)
     return (1 - share) * probs + share * allowed / allowed.sum(-1, keepdim=True)
 
 
@@ -331,8 +330,8 @@ class NeuralProgrammer(nn.Module):
         operations, columns = [], []
         for t in range(STEPS):
             op_logits, col_logits = self.select(question, h, t)
-            operations.append(_mix_uniform(op_logits, explore))
-            columns.append(_mix_uniform(col_logits, explore))
+            operations.append(mix_uniform(op_logits.softmax(-1), torch.isfinite(op_logits), explore))
+            columns.append(mix_uniform(col_logits.softmax(-1), torch.isfinite(col_logits), explore))
             h = self.advance(h, operations[-1], columns[-1], question.names)
         return Selection(torch.stack(operations), torch.stack(columns), question.pivots)
 

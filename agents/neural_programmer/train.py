@@ -25,6 +25,7 @@ from agents.neural_programmer.model import (
     NeuralProgrammer,
     Selection,
     featurize,
+    mix_uniform,
     soft_execute,
     stack_observations,
 )
@@ -117,8 +118,7 @@ def search_programs(
             allowed_ops[-1] &= WRITES
 
         def draw(probs: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
-            allowed = allowed.to(probs.dtype)
-            mixed = (1 - cfg.search_explore) * probs + cfg.search_explore * allowed / allowed.sum(-1, keepdim=True)
+            mixed = mix_uniform(probs, allowed, cfg.search_explore)
             flat = mixed.reshape(-1, mixed.shape[-1])
             return torch.multinomial(flat, cfg.search, replacement=True, generator=generator).view(*mixed.shape[:-1], cfg.search)
 
