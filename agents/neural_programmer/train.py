@@ -268,7 +268,7 @@ def train(
         order = np.random.default_rng([cfg.seed, epoch]).permutation(len(data))
         index = np.sort(order[position * cfg.batch_size : (position + 1) * cfg.batch_size])
         f, scalar, is_lookup, cells = data.batch(index)
-        chosen = model(f, cfg.explore * max(0.0, 1 - state["update"] / (cfg.explore_epochs * per_epoch)))
+        chosen = model(f, cfg.explore * max(0.0, 1 - state["update"] / max(1.0, cfg.explore_epochs * per_epoch)))
         final = soft_execute(f, chosen.operations, chosen.columns, chosen.pivots)[-1]
         loss = answer_loss(final.scalar, final.lookup, scalar, is_lookup, cells, f, cfg)
         if cfg.search:
