@@ -50,6 +50,9 @@ PAPER = {
 }
 EPOCHS = {"1col": 15, "3col": 40, "5col": 40, "10col": 40, "words-1col": 20, "words-5col": 40, "text-2col": 20, "text-5col": 40}
 """epochs of 50,000 questions per setting (training stops early once a held-out evaluation is perfect)"""
+FULL_LENGTH = {"1col"}
+"""settings trained for all their epochs: a perfect held-out evaluation of 1,000 questions does not yet make
+the 2,000-question test perfect, and the paper's single-column figure is 100%"""
 
 
 def kind(example: Example) -> str:
@@ -174,7 +177,7 @@ def main() -> None:
 
     rows = []
     for name in args.settings:
-        cfg = replace(base, env_id=PAPER[name][0], epochs=EPOCHS[name])
+        cfg = replace(base, env_id=PAPER[name][0], epochs=EPOCHS[name], stop_at=2.0 if name in FULL_LENGTH else base.stop_at)
         rows.append(run_setting(name, cfg, args))
         print(results_table(rows[-1:], args), flush=True)
     with (RESULTS / "neural_programmer.csv").open("w", newline="") as f:
