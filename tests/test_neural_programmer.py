@@ -15,7 +15,7 @@ from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.neural_programmer.checkpoint import CheckpointError, load_checkpoint
 from agents.neural_programmer.cli import eval_main, train_main
 from agents.neural_programmer.config import NPConfig
-from agents.neural_programmer.model import featurize, soft_execute, stack_observations
+from agents.neural_programmer.model import Features, featurize, soft_execute, stack_observations
 from agents.neural_programmer.train import train
 from npi_gym import tables
 
@@ -72,6 +72,13 @@ def _handful(tables_per_question: int = 20) -> list[tables.Example]:
     rng = np.random.default_rng(0)
     grids = [tables.sample_table(rng, ("number",), "train") for _ in range(tables_per_question)]
     return [tables.make_example(q, t) for q in HANDFUL for t in grids]
+
+
+
+def _features(env_id: str, seeds: range) -> Features:
+    env = gym.make(env_id)
+    first = [env.reset(seed=s) for s in seeds]
+    return featurize(stack_observations([o for o, _ in first], [i for _, i in first]))
 
 
 TINY = dict(
@@ -159,9 +166,7 @@ def test_exploration_spreads_its_share_over_the_allowed_choices() -> None:
     """``explore`` mixes its share of uniform into the allowed operations and columns, never the masked ones."""
     from agents.neural_programmer.model import WRITES, NeuralProgrammer
 
-    env = gym.make("NPI-Table-5Col-v0")
-    first = [env.reset(seed=s) for s in range(8)]
-    f = featurize(stack_observations([o for o, _ in first], [i for _, i in first]))
+    f = _features("NPI-Table-5Col-v0", range(8))
     model = NeuralProgrammer(NPConfig(last_step_writes=True))
     plain, mixed = model(f), model(f, explore=0.4)
     for soft, base, allowed in ((mixed.operations, plain.operations, f.operation_mask), (mixed.columns, plain.columns, f.column_mask)):
@@ -203,3 +208,96 @@ def test_search_keeps_only_programs_whose_episode_gives_the_answer() -> None:
     assert set(known.tolist()) == set(rows.tolist())
     log_prob = model.program_log_prob(f[known], *programs)
     assert torch.all(log_prob <= 0) and torch.all(torch.isfinite(log_prob))
+
+
+
+def test_question_attention_reads_only_the_question_words() -> None:
+    """A question's choices are the same alone and batched beside longer questions (padding is masked)."""
+    from agents.neural_programmer.model import NeuralProgrammer
+
+    torch.manual_seed(0)
+    f = _features("NPI-Table-5Col-v0", range(12))
+    shortest = int(f.lengths.argmin())
+    assert f.lengths[shortest] < f.lengths.max()
+    model = NeuralProgrammer(NPConfig(question_attention=True))
+    batched, alone = model(f), model(f[torch.tensor([shortest])])
+    torch.testing.assert_close(batched.operations[:, shortest], alone.operations[:, 0])
+    torch.testing.assert_close(batched.columns[:, shortest], alone.columns[:, 0])
+
+
+@pytest.mark.parametrize("soft_until_found", [True, False])
+def test_questions_with_a_remembered_program_train_on_it(soft_until_found: bool) -> None:
+    """With ``soft_until_found`` the loss of a question that has a program is that program's log-likelihood alone."""
+    from agents.neural_programmer.model import NeuralProgrammer
+    from agents.neural_programmer.train import ProgramMemory, batch_loss, encode_examples
+
+    torch.manual_seed(0)
+    examples = list(tables.dataset(20, seed=5, setting="5col", split="train"))
+    data = encode_examples(examples, "NPI-Table-5Col-v0")
+    cfg = NPConfig(soft_until_found=soft_until_found)
+    model = NeuralProgrammer(cfg)
+    index = np.arange(len(examples))
+    memory = ProgramMemory.empty(len(examples))
+    programs = [e.program for e in examples]
+    memory.remember(
+        torch.from_numpy(index),
+        torch.tensor([[tables.OPERATIONS.index(s.operation) for s in p] for p in programs]).T,
+        torch.tensor([[s.column for s in p] for p in programs]).T,
+        torch.tensor([[next((s.pivot for s in p if s.operation == k), 0) for k in ("greater", "lesser")] for p in programs]),
+    )
+    loss = batch_loss(model, data, index, memory, cfg, 0.0, torch.Generator().manual_seed(0))
+    f = data.batch(index)[0]
+    rows, *recalled = memory.recall(torch.from_numpy(index))  # what search left there (it may find other programs)
+    assert len(rows) == len(examples)
+    program_only = -cfg.search_weight * model.program_log_prob(f, *recalled).mean()
+    if soft_until_found:
+        torch.testing.assert_close(loss, program_only)
+    else:
+        assert loss > program_only + 1e-3
+
+
+def test_search_pool_tries_remembered_operations_on_questions_without_a_program() -> None:
+    """Pooled operation sequences are tried on the ``todo`` questions only; the most frequent come first."""
+    from agents.neural_programmer.model import NeuralProgrammer
+    from agents.neural_programmer.train import ProgramMemory, encode_examples, search_programs
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    grids = [tables.sample_table(rng, ("number",), "train") for _ in range(10)]
+    examples = [tables.make_example(q, t) for q in ("sum A diff count", "count diff sum A") for t in grids]
+    data = encode_examples(examples, "NPI-Table-1Col-v0")
+    assert data.wordings.tolist() == [0] * 10 + [1] * 10 or data.wordings.tolist() == [1] * 10 + [0] * 10
+    f, scalar, is_lookup, cells = data.batch(np.arange(len(examples)))
+    sequences = [[tables.OPERATIONS.index(s.operation) for s in e.program] for e in examples]
+    memory = ProgramMemory.empty(len(examples))
+    remembered = torch.tensor([0, 1, 2, 10])  # three of the first wording, one of the second
+    memory.remember(remembered, torch.tensor([sequences[k] for k in remembered]).T, torch.zeros((4, 4), dtype=torch.long),
+                    torch.zeros((4, 2), dtype=torch.long))
+    assert memory.common_operations(2).tolist() == [[sequences[0], sequences[10]]]
+    assert memory.common_operations(1).tolist() == [[sequences[0]]]
+    by_wording = memory.common_operations(2, data.wordings)
+    assert by_wording[data.wordings[0]].tolist() == [sequences[0], [-1] * 4]
+    assert by_wording[data.wordings[10]].tolist() == [sequences[10], [-1] * 4]
+
+    cfg = NPConfig(env_id="NPI-Table-1Col-v0", search=1)
+    model = NeuralProgrammer(cfg)
+    todo = torch.arange(len(examples)) % 2 == 0
+    pool = by_wording[data.wordings]  # each question is offered its own wording's sequence
+    rows, ops, *_ = search_programs(model, f, model(f), scalar, is_lookup, cells, cfg, torch.Generator().manual_seed(0), pool, todo)
+    pooled = {k for k, op in zip(rows.tolist(), ops.T.tolist()) if op == sequences[k]}
+    assert pooled >= set(torch.nonzero(todo)[:, 0].tolist())  # every todo question tried, and was solved by, its own
+    rows, *_ = search_programs(model, f, model(f), scalar, is_lookup, cells, cfg, torch.Generator().manual_seed(0))
+    assert len(set(rows.tolist())) < len(examples) // 2  # one random sample each rarely gives these answers
+
+
+def test_questions_worded_alike_share_a_wording() -> None:
+    """Numbers, text words and column names do not tell wordings apart; anything else does."""
+    from agents.neural_programmer.train import encode_examples
+
+    rng = np.random.default_rng(0)
+    table = tables.sample_table(rng, ("number", "number", "number", "text", "text"), "train")
+    questions = ["greater 3 A sum B", "greater -7.5 C sum A", "lesser 3 A sum B", "word:1 D count", "word:4 E count", "count"]
+    data = encode_examples([tables.make_example(q, table) for q in questions], "NPI-Table-Text-5Col-v0")
+    ids = data.wordings.tolist()
+    assert ids[0] == ids[1] and ids[3] == ids[4]
+    assert len({ids[0], ids[2], ids[3], ids[5]}) == 4

@@ -14,7 +14,7 @@ from agents.runs import load_torch, save_atomic
 from npi_gym.tables import OPERATIONS, VOCABULARY
 
 FORMAT = "npi-gym/neural-programmer-checkpoint"
-VERSION = 1
+VERSION = 2
 RESUMABLE_CHANGES = frozenset({"epochs", "eval_episodes", "stop_at", "threads"})
 """config fields a resumed run may change; any other difference is refused"""
 

@@ -28,6 +28,10 @@ class NPConfig:
     0.1 gives recurrent weights that forget all but the last few words of the question; not the paper's value)"""
     step_embedding: bool = True
     """add a learned vector per step to the history state the selector reads (not in the paper)"""
+    question_attention: bool = True
+    """the selector also reads an attention-weighted sum of the question RNN's states, attended from the history
+    state (not in this paper; its successor, Neelakantan et al., ICLR 2017, attends over the question at every
+    step): a step can look up the column name in its own slot of the question instead of decoding it from q"""
     last_step_writes: bool = True
     """the last step chooses among the writing operations only (sum, count, difference, assign; not in the paper):
     the answer is always the last step's, and a question whose answer is 0 cannot be fitted by ending on a
@@ -46,6 +50,23 @@ class NPConfig:
     every time the question comes round again. A program whose parts pay off only together (sum, reset, count,
     difference for "sum A diff count") is found this way, where the soft gradient of each part alone leads
     away from it: without search that question stayed at 0%, with it 1 column reaches 100% in 10 epochs"""
+    soft_until_found: bool = True
+    """the soft answer loss trains only the questions without a remembered program; a question with one is
+    trained on that program alone (not in the paper). The soft mixture that fits a count best is not the
+    program that computes it: with the soft loss on every question, 3 columns kept answering "greater N A or
+    lesser N B count" with "count, lesser, greater, count" although search had found "greater, lesser, or,
+    count" for 1,237 of its training questions"""
+    search_pool: int = 32
+    """the operation sequences of this many of the most often remembered programs are also tried on every
+    training question that has no program yet, with columns and pivots drawn as search draws them (not in the
+    paper)"""
+    search_pool_wording: int = 4
+    """and so are the this many most often remembered for questions of the same wording (numbers, text words
+    and column names set aside). Selection reads only the question, so questions worded alike share one program
+    distribution: without these pools, 3 columns had found "sum, reset, count, difference" for 798 of its "sum A
+    diff count" questions while the soft loss on the others kept the model on "sum, reset, reset, sum" (0% on
+    that wording); with the shared pool alone, 10 columns' "count reset sum difference" stayed out of the top 32
+    behind the many equivalent programs of the aggregation questions"""
     search_explore: float = 0.3
     search_weight: float = 10.0
     """weight of the mean log-likelihood of the answer-giving sampled programs, per training question"""

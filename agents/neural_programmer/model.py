@@ -236,6 +236,8 @@ class Question:
     """What the selector reads of a question, computed once per episode."""
 
     q: torch.Tensor  # (B, H) last state of the question RNN
+    states: torch.Tensor  # (B, L, H) the question RNN's state at every word
+    word_mask: torch.Tensor  # (B, L) bool: which of ``states`` are words of the question
     pivots: torch.Tensor  # (B, 2, K) greater and lesser pivot distributions over the question's numbers
     names: torch.Tensor  # (B, C, E) column name embeddings
     operation_mask: torch.Tensor  # (B, O)
@@ -252,9 +254,10 @@ class Question:
 class NeuralProgrammer(nn.Module):
     """Question RNN, pivot attention, selector over operations and columns, history RNN.
 
-    One setting extends the paper's selector, which reads only [q; h_t]: ``step_embedding`` adds a
-    learned vector per step to h_t (the env shows the step index too); and ``last_step_writes``
-    restricts the last step to the operations that write an answer.
+    Settings extend the paper's selector, which reads only [q; h_t]: ``step_embedding`` adds a
+    learned vector per step to h_t (the env shows the step index too); ``question_attention`` adds
+    the question RNN's states weighted by attention from h_t; and ``last_step_writes`` restricts the
+    last step to the operations that write an answer.
     """
 
     def __init__(self, cfg: NPConfig) -> None:
@@ -264,8 +267,10 @@ class NeuralProgrammer(nn.Module):
         self.question_rnn = nn.RNN(e, h, batch_first=True)
         self.pivot_scores = nn.Linear(h, len(PIVOTED))
         self.operation_embedding = nn.Parameter(torch.empty(len(OPERATIONS), h))
-        self.operation_query = nn.Linear(2 * h, h)
-        self.column_query = nn.Linear(2 * h, e)
+        self.attention = nn.Linear(h, h, bias=False) if cfg.question_attention else None
+        reads = 3 * h if cfg.question_attention else 2 * h
+        self.operation_query = nn.Linear(reads, h)
+        self.column_query = nn.Linear(reads, e)
         self.history_rnn = nn.RNNCell(h + e, h)
         self.step_embedding = nn.Parameter(torch.empty(STEPS, h)) if cfg.step_embedding else None
         self.last_step_writes = cfg.last_step_writes
@@ -281,13 +286,18 @@ class NeuralProgrammer(nn.Module):
         q = states[batch, lengths - 1]
         left = states[batch[:, None], f.number_left]  # (B, K, H): the state just left of each number
         scores = self.pivot_scores(left).transpose(1, 2).masked_fill(~f.pivot_mask[:, None, :], -torch.inf)
-        return Question(q, scores.softmax(-1), self.embedding(f.column_names), f.operation_mask, f.column_mask)
+        word_mask = torch.arange(states.shape[1])[None] < lengths[:, None]
+        names = self.embedding(f.column_names)
+        return Question(q, states, word_mask, scores.softmax(-1), names, f.operation_mask, f.column_mask)
 
     def select(self, question: Question, h: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Operation and column logits of step ``t`` (masked to what the table allows)."""
         if self.step_embedding is not None:
             h = h + self.step_embedding[t]
         x = torch.cat([question.q, h], -1)
+        if self.attention is not None:
+            scores = torch.einsum("blh,bh->bl", question.states, self.attention(h)).masked_fill(~question.word_mask, -torch.inf)
+            x = torch.cat([x, torch.einsum("bl,blh->bh", scores.softmax(-1), question.states)], -1)
         operations = torch.tanh(self.operation_query(x)) @ self.operation_embedding.T
         columns = torch.einsum("be,bce->bc", torch.tanh(self.column_query(x)), question.names)
         allowed = question.operation_mask

@@ -30,11 +30,13 @@ from agents.neural_programmer.model import (
     stack_observations,
 )
 from agents.runs import CsvLog
-from npi_gym.tables import Example, Setting, dataset
+from npi_gym.tables import TOKEN_IDS, Example, Setting, dataset
 
 VALIDATION_SEED = 2_000_000_000
 """held-out test-split questions for the learning curves are seeded from here (final evaluations use agents.base.EVAL_SEED)"""
 LOG_EPSILON = 1e-7
+POOL_REFRESH = 100
+"""updates between recomputations of the search pools (``NPConfig.search_pool``) within an epoch"""
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Data:
     is_lookup: torch.Tensor  # (N,) bool
     cells: torch.Tensor  # (N, R, C) bool: the answer's cells (lookup questions)
     templates: frozenset[str]
+    wordings: torch.Tensor  # (N,) the id of each question's wording (``wordings``)
 
     def __len__(self) -> int:
         return len(self.scalar)
@@ -74,7 +77,15 @@ def encode_examples(examples: Sequence[Example], env_id: str, chunk: int = 1000)
             cells[n, r, c] = True
     is_lookup = torch.tensor([isinstance(e.answer, frozenset) for e in examples])
     scalar = torch.tensor([0.0 if isinstance(e.answer, frozenset) else e.answer for e in examples], dtype=torch.float64)
-    return Data(features, scalar, is_lookup, cells, frozenset(e.template for e in examples))
+    return Data(features, scalar, is_lookup, cells, frozenset(e.template for e in examples), wordings(features))
+
+
+def wordings(f: Features) -> torch.Tensor:
+    """An id per question (N,); questions that read alike once their numbers, text words and column names are
+    set aside share one."""
+    names = ((f.tokens[:, :, None] == f.column_names[:, None, :]) & f.column_mask[:, None, :]).any(-1)
+    words = f.tokens >= TOKEN_IDS["word:0"]
+    return torch.unique(torch.where(names, -1, torch.where(words, -2, f.tokens)), dim=0, return_inverse=True)[1]
 
 
 def training_examples(cfg: NPConfig) -> list[Example]:
@@ -91,13 +102,13 @@ def answer_loss(
     f: Features,
     cfg: NPConfig,
 ) -> torch.Tensor:
-    """Huber loss on scalar answers; ``lookup_weight`` x mean log-loss over the table's cells on lookups."""
+    """Per question (B,): Huber loss on scalar answers; ``lookup_weight`` x mean log-loss over the table's cells on lookups."""
     huber = F.huber_loss(out_scalar, scalar, reduction="none", delta=cfg.huber_delta)
     p = out_lookup.clamp(LOG_EPSILON, 1 - LOG_EPSILON)
     valid = (f.row_mask[:, :, None] & f.column_mask[:, None, :]).to(p.dtype)
     log_loss = -(cells * p.log() + (1 - cells) * (1 - p).log())
     lookup = (log_loss * valid).sum((1, 2)) / valid.sum((1, 2))
-    return torch.where(is_lookup, cfg.lookup_weight * lookup, huber).mean()
+    return torch.where(is_lookup, cfg.lookup_weight * lookup, huber)
 
 
 def search_programs(
@@ -109,25 +120,40 @@ def search_programs(
     cells: torch.Tensor,
     cfg: NPConfig,
     generator: torch.Generator,
+    pool: torch.Tensor | None = None,
+    todo: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``cfg.search`` hard programs per question, sampled from the per-step choices mixed with uniform; those
-    that give the answer: their questions' positions in the batch (K,), operations and columns (T, K), pivots (K, 2)."""
+    """Hard programs that give the answer: their questions' positions in the batch (K,), operations and
+    columns (T, K), pivots (K, 2).
+
+    Tried: ``cfg.search`` programs per question sampled from the per-step choices mixed with
+    ``cfg.search_explore`` x uniform; and for the questions marked in ``todo`` (B,) the operation sequences
+    of their row of ``pool`` (B, P, T; -1: no sequence), columns and pivots drawn in the same way.
+    """
     with torch.no_grad():
         allowed_ops = f.operation_mask[None].expand_as(chosen.operations).clone()
         if model.last_step_writes:
             allowed_ops[-1] &= WRITES
+        batch, samples = len(scalar), cfg.search
+        width = pool.shape[1] if pool is not None and todo is not None else 0
+        which, slot = (todo[:, None] & (pool[..., 0] >= 0)).nonzero().T if width else (torch.zeros(0, dtype=torch.long),) * 2
 
-        def draw(probs: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+        def draw(probs: torch.Tensor, allowed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            """(..., B, X) choices -> ``samples`` draws of every question, flattened with the draw outermost
+            (..., S * B), and one draw per pooled sequence (..., len(which))."""
             mixed = mix_uniform(probs, allowed, cfg.search_explore)
             flat = mixed.reshape(-1, mixed.shape[-1])
-            return torch.multinomial(flat, cfg.search, replacement=True, generator=generator).view(*mixed.shape[:-1], cfg.search)
+            drawn = torch.multinomial(flat, samples + width, replacement=True, generator=generator).view(*mixed.shape[:-1], -1)
+            return drawn[..., :samples].movedim(-1, -2).flatten(-2), drawn[..., which, samples + slot]
 
-        batch = len(scalar)
-        # (T, B, S) -> (T, S * B): sample s of question b at s * batch + b
-        ops = draw(chosen.operations, allowed_ops).permute(0, 2, 1).reshape(STEPS, -1)
-        cols = draw(chosen.columns, f.column_mask[None].expand_as(chosen.columns)).permute(0, 2, 1).reshape(STEPS, -1)
-        pivots = draw(chosen.pivots, f.pivot_mask[:, None].expand_as(chosen.pivots)).permute(2, 0, 1).reshape(-1, 2)
-        index = torch.arange(batch).repeat(cfg.search)
+        ops, _ = draw(chosen.operations, allowed_ops)
+        cols, pool_cols = draw(chosen.columns, f.column_mask[None].expand_as(chosen.columns))
+        pivot_probs = chosen.pivots.movedim(1, 0)  # (2, B, K)
+        pivots, pool_pivots = (x.T for x in draw(pivot_probs, f.pivot_mask[None].expand_as(pivot_probs)))
+        index = torch.cat([torch.arange(batch).repeat(samples), which])
+        if width:
+            ops = torch.cat([ops, pool[which, slot].T], 1)
+            cols, pivots = torch.cat([cols, pool_cols], 1), torch.cat([pivots, pool_pivots])
         fs = f[index]
         dtype = fs.values.dtype
         final = soft_execute(
@@ -143,7 +169,7 @@ def search_programs(
             is_lookup[index],
             writes_lookup & same_cells.flatten(1).all(1),
             ~writes_lookup & ((final.scalar - scalar[index]).abs() < 0.05),
-        ) & WRITES[ops[-1]]
+        ) & WRITES[ops[-1]] & fs.operation_mask.gather(1, ops.T).all(1)
         keep = right.nonzero()[:, 0]
         return index[keep], ops[:, keep], cols[:, keep], pivots[keep]
 
@@ -166,11 +192,74 @@ class ProgramMemory:
         self.operations[questions], self.columns[questions], self.pivots[questions] = operations.T, columns.T, pivots
         self.found[questions] = True
 
+    def common_operations(self, count: int, groups: torch.Tensor | None = None) -> torch.Tensor:
+        """For each group of questions (``groups`` (N,) ids; default: one group), the ``count`` operation
+        sequences most often remembered for its questions, most frequent first: (G, count, T), -1 where fewer."""
+        groups = torch.zeros(len(self.found), dtype=torch.long) if groups is None else groups
+        out = torch.full((int(groups.max()) + 1, count, STEPS), -1, dtype=torch.long)
+        if count == 0 or not self.found.any():
+            return out
+        pairs, times = torch.unique(torch.cat([groups[self.found, None], self.operations[self.found]], 1), dim=0, return_counts=True)
+        pairs = pairs[torch.argsort(times, descending=True, stable=True)]
+        pairs = pairs[torch.argsort(pairs[:, 0], stable=True)]  # by group, most frequent first within each
+        group = pairs[:, 0].contiguous()
+        rank = torch.arange(len(group)) - torch.searchsorted(group, group)
+        keep = rank < count
+        out[group[keep], rank[keep]] = pairs[keep, 1:]
+        return out
+
     def recall(self, questions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Positions (K,) among ``questions`` with a program, and those programs (as ``search_programs`` gives them)."""
         rows = self.found[questions].nonzero()[:, 0]
         known = questions[rows]
         return rows, self.operations[known].T, self.columns[known].T, self.pivots[known]
+
+
+@dataclass
+class SearchPool:
+    """Operation sequences that gave other training questions their answers, offered to questions without one."""
+
+    shared: torch.Tensor  # (1, P, T): the most often remembered over all questions
+    by_wording: torch.Tensor  # (W, Q, T): the most often remembered among the questions of each wording
+
+    @classmethod
+    def of(cls, memory: ProgramMemory, wordings: torch.Tensor, cfg: NPConfig) -> "SearchPool":
+        return cls(memory.common_operations(cfg.search_pool), memory.common_operations(cfg.search_pool_wording, wordings))
+
+    def for_questions(self, wordings: torch.Tensor) -> torch.Tensor:
+        """(B, P + Q, T) sequences for questions of these wordings (-1: none)."""
+        return torch.cat([self.shared.expand(len(wordings), -1, -1), self.by_wording[wordings]], 1)
+
+
+def batch_loss(
+    model: NeuralProgrammer,
+    data: Data,
+    index: np.ndarray,
+    memory: ProgramMemory,
+    cfg: NPConfig,
+    explore: float,
+    generator: torch.Generator,
+    pool: SearchPool | None = None,
+) -> torch.Tensor:
+    """The training loss of the questions at ``index``: the soft answer loss, and with ``cfg.search`` the
+    log-likelihood of each question's remembered answer-giving program (searched for, and remembered, here;
+    the questions without one also try the operation sequences ``pool`` offers them)."""
+    f, scalar, is_lookup, cells = data.batch(index)
+    chosen = model(f, explore)
+    final = soft_execute(f, chosen.operations, chosen.columns, chosen.pivots)[-1]
+    soft = answer_loss(final.scalar, final.lookup, scalar, is_lookup, cells, f, cfg)
+    if not cfg.search:
+        return soft.mean()
+    questions = torch.from_numpy(index)
+    todo = ~memory.found[questions]
+    offered = None if pool is None else pool.for_questions(data.wordings[questions])
+    rows, ops, cols, pivots = search_programs(model, f, chosen, scalar, is_lookup, cells, cfg, generator, offered, todo)
+    memory.remember(questions[rows], ops, cols, pivots)
+    rows, ops, cols, pivots = memory.recall(questions)
+    if cfg.soft_until_found:
+        soft = soft.index_fill(0, rows, 0.0)
+    log_prob = model.program_log_prob(f[rows], ops, cols, pivots).sum() if len(rows) else soft.new_zeros(())
+    return soft.mean() - cfg.search_weight * log_prob / len(index)
 
 
 def add_gradient_noise(model: torch.nn.Module, step: int, eta: float, generator: torch.Generator) -> None:
@@ -267,17 +356,10 @@ def train(
         epoch, position = divmod(state["update"], per_epoch)
         order = np.random.default_rng([cfg.seed, epoch]).permutation(len(data))
         index = np.sort(order[position * cfg.batch_size : (position + 1) * cfg.batch_size])
-        f, scalar, is_lookup, cells = data.batch(index)
-        chosen = model(f, cfg.explore * max(0.0, 1 - state["update"] / max(1.0, cfg.explore_epochs * per_epoch)))
-        final = soft_execute(f, chosen.operations, chosen.columns, chosen.pivots)[-1]
-        loss = answer_loss(final.scalar, final.lookup, scalar, is_lookup, cells, f, cfg)
-        if cfg.search:
-            rows, ops, cols, pivots = search_programs(model, f, chosen, scalar, is_lookup, cells, cfg, generator=noise)
-            questions = torch.from_numpy(index)
-            memory.remember(questions[rows], ops, cols, pivots)
-            rows, ops, cols, pivots = memory.recall(questions)
-            if len(rows):
-                loss = loss - cfg.search_weight * model.program_log_prob(f[rows], ops, cols, pivots).sum() / len(index)
+        explore = cfg.explore * max(0.0, 1 - state["update"] / max(1.0, cfg.explore_epochs * per_epoch))
+        if position % POOL_REFRESH == 0:  # every run resumes at an epoch's start, so resuming refreshes it too
+            pool = SearchPool.of(memory, data.wordings, cfg)
+        loss = batch_loss(model, data, index, memory, cfg, explore, noise, pool)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
