@@ -29,9 +29,10 @@ class NPConfig:
     step_embedding: bool = True
     """add a learned vector per step to the history state the selector reads (not in the paper)"""
     question_attention: bool = True
-    """the selector also reads an attention-weighted sum of the question RNN's states, attended from the history
-    state (not in this paper; its successor, Neelakantan et al., ICLR 2017, attends over the question at every
-    step): a step can look up the column name in its own slot of the question instead of decoding it from q"""
+    """the selector also reads an attention-weighted sum of the question RNN's states and word embeddings,
+    attended from the history state (not in this paper; its successor, Neelakantan et al., ICLR 2017, attends
+    over the question at every step): a step can read the column name in its own slot of the question, as the
+    same embedding the column's name has, instead of decoding it from q"""
     last_step_writes: bool = True
     """the last step chooses among the writing operations only (sum, count, difference, assign; not in the paper):
     the answer is always the last step's, and a question whose answer is 0 cannot be fitted by ending on a

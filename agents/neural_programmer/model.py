@@ -237,6 +237,7 @@ class Question:
 
     q: torch.Tensor  # (B, H) last state of the question RNN
     states: torch.Tensor  # (B, L, H) the question RNN's state at every word
+    words: torch.Tensor  # (B, L, E) the embedding of every word
     word_mask: torch.Tensor  # (B, L) bool: which of ``states`` are words of the question
     pivots: torch.Tensor  # (B, 2, K) greater and lesser pivot distributions over the question's numbers
     names: torch.Tensor  # (B, C, E) column name embeddings
@@ -256,7 +257,7 @@ class NeuralProgrammer(nn.Module):
 
     Settings extend the paper's selector, which reads only [q; h_t]: ``step_embedding`` adds a
     learned vector per step to h_t (the env shows the step index too); ``question_attention`` adds
-    the question RNN's states weighted by attention from h_t; and ``last_step_writes`` restricts the
+    the question RNN's states and word embeddings weighted by attention from h_t; and ``last_step_writes`` restricts the
     last step to the operations that write an answer.
     """
 
@@ -268,7 +269,7 @@ class NeuralProgrammer(nn.Module):
         self.pivot_scores = nn.Linear(h, len(PIVOTED))
         self.operation_embedding = nn.Parameter(torch.empty(len(OPERATIONS), h))
         self.attention = nn.Linear(h, h, bias=False) if cfg.question_attention else None
-        reads = 3 * h if cfg.question_attention else 2 * h
+        reads = 3 * h + e if cfg.question_attention else 2 * h
         self.operation_query = nn.Linear(reads, h)
         self.column_query = nn.Linear(reads, e)
         self.history_rnn = nn.RNNCell(h + e, h)
@@ -280,7 +281,8 @@ class NeuralProgrammer(nn.Module):
     def encode(self, f: Features) -> Question:
         """The question vector and pivot distributions, the column names, the table's masks."""
         lengths = f.lengths.clamp(min=1)
-        packed = pack_padded_sequence(self.embedding(f.tokens), lengths, batch_first=True, enforce_sorted=False)
+        words = self.embedding(f.tokens)
+        packed = pack_padded_sequence(words, lengths, batch_first=True, enforce_sorted=False)
         states = pad_packed_sequence(self.question_rnn(packed)[0], batch_first=True, total_length=f.tokens.shape[1])[0]
         batch = torch.arange(len(f.tokens))
         q = states[batch, lengths - 1]
@@ -288,7 +290,7 @@ class NeuralProgrammer(nn.Module):
         scores = self.pivot_scores(left).transpose(1, 2).masked_fill(~f.pivot_mask[:, None, :], -torch.inf)
         word_mask = torch.arange(states.shape[1])[None] < lengths[:, None]
         names = self.embedding(f.column_names)
-        return Question(q, states, word_mask, scores.softmax(-1), names, f.operation_mask, f.column_mask)
+        return Question(q, states, words, word_mask, scores.softmax(-1), names, f.operation_mask, f.column_mask)
 
     def select(self, question: Question, h: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Operation and column logits of step ``t`` (masked to what the table allows)."""
@@ -297,7 +299,8 @@ class NeuralProgrammer(nn.Module):
         x = torch.cat([question.q, h], -1)
         if self.attention is not None:
             scores = torch.einsum("blh,bh->bl", question.states, self.attention(h)).masked_fill(~question.word_mask, -torch.inf)
-            x = torch.cat([x, torch.einsum("bl,blh->bh", scores.softmax(-1), question.states)], -1)
+            attended = torch.cat([question.states, question.words], -1)
+            x = torch.cat([x, torch.einsum("bl,blh->bh", scores.softmax(-1), attended)], -1)
         operations = torch.tanh(self.operation_query(x)) @ self.operation_embedding.T
         columns = torch.einsum("be,bce->bc", torch.tanh(self.column_query(x)), question.names)
         allowed = question.operation_mask
