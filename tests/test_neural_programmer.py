@@ -301,3 +301,25 @@ def test_questions_worded_alike_share_a_wording() -> None:
     ids = data.wordings.tolist()
     assert ids[0] == ids[1] and ids[3] == ids[4]
     assert len({ids[0], ids[2], ids[3], ids[5]}) == 4
+
+
+@pytest.mark.parametrize("redraw", [True, False])
+def test_pooled_sequences_are_also_tried_with_the_last_operation_redrawn(redraw: bool) -> None:
+    """A sequence found for "... sum A" reaches "... count" questions only through its redrawn last step
+    (uniform over the four writing operations here, so 60 questions all but surely draw count)."""
+    from agents.neural_programmer.model import NeuralProgrammer
+    from agents.neural_programmer.train import encode_examples, search_programs
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    examples = [tables.make_example("greater 0.5 A count", tables.sample_table(rng, ("number",), "train")) for _ in range(60)]
+    data = encode_examples(examples, "NPI-Table-1Col-v0")
+    f, scalar, is_lookup, cells = data.batch(np.arange(len(examples)))
+    found_for_sum = [tables.OPERATIONS.index(op) for op in ("greater", "reset", "greater", "sum")]
+    pool = torch.tensor(found_for_sum).expand(len(examples), 1, -1)
+    cfg = NPConfig(env_id="NPI-Table-1Col-v0", search=0, search_explore=1.0, search_pool_redraw_last=redraw)  # pool only
+    model = NeuralProgrammer(cfg)
+    todo = torch.ones(len(examples), dtype=torch.bool)
+    rows, ops, *_ = search_programs(model, f, model(f), scalar, is_lookup, cells, cfg, torch.Generator().manual_seed(0), pool, todo)
+    via_pool = [k for k, op in zip(rows.tolist(), ops.T.tolist()) if op[:3] == found_for_sum[:3] and op[3] == tables.OPERATIONS.index("count")]
+    assert bool(via_pool) == redraw

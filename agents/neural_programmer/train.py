@@ -128,7 +128,8 @@ def search_programs(
 
     Tried: ``cfg.search`` programs per question sampled from the per-step choices mixed with
     ``cfg.search_explore`` x uniform; and for the questions marked in ``todo`` (B,) the operation sequences
-    of their row of ``pool`` (B, P, T; -1: no sequence), columns and pivots drawn in the same way.
+    of their row of ``pool`` (B, P, T; -1: no sequence), as they are and (``cfg.search_pool_redraw_last``)
+    with the last operation drawn, their columns and pivots drawn in the same way.
     """
     with torch.no_grad():
         allowed_ops = f.operation_mask[None].expand_as(chosen.operations).clone()
@@ -146,14 +147,20 @@ def search_programs(
             drawn = torch.multinomial(flat, samples + width, replacement=True, generator=generator).view(*mixed.shape[:-1], -1)
             return drawn[..., :samples].movedim(-1, -2).flatten(-2), drawn[..., which, samples + slot]
 
-        ops, _ = draw(chosen.operations, allowed_ops)
+        ops, pool_ops = draw(chosen.operations, allowed_ops)
         cols, pool_cols = draw(chosen.columns, f.column_mask[None].expand_as(chosen.columns))
         pivot_probs = chosen.pivots.movedim(1, 0)  # (2, B, K)
         pivots, pool_pivots = (x.T for x in draw(pivot_probs, f.pivot_mask[None].expand_as(pivot_probs)))
         index = torch.cat([torch.arange(batch).repeat(samples), which])
         if width:
-            ops = torch.cat([ops, pool[which, slot].T], 1)
-            cols, pivots = torch.cat([cols, pool_cols], 1), torch.cat([pivots, pool_pivots])
+            pooled = pool[which, slot].T
+            variants = [pooled]
+            if cfg.search_pool_redraw_last:
+                variants.append(torch.cat([pooled[:-1], pool_ops[-1:]]))
+            ops = torch.cat([ops, *variants], 1)
+            cols = torch.cat([cols, *[pool_cols] * len(variants)], 1)
+            pivots = torch.cat([pivots, *[pool_pivots] * len(variants)])
+            index = torch.cat([index, *[which] * (len(variants) - 1)])
         fs = f[index]
         dtype = fs.values.dtype
         final = soft_execute(
