@@ -308,9 +308,9 @@ def train(
     ckpt: dict[str, Any] = {}
     if resume and out.exists():
         ckpt = load_checkpoint(out)
-        check_resumable(out, ckpt, cfg)
         if "optimizer" not in ckpt:
             raise CheckpointError(f"{out} is an exported (inference-only) checkpoint; it cannot be resumed")
+        check_resumable(out, ckpt, cfg)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         noise.set_state(ckpt["noise_rng"])
