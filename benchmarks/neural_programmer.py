@@ -144,11 +144,13 @@ def plot_ablation(runs: list[dict[str, Any]], path: Path, per_epoch: int) -> Non
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
+    seeds = sorted({run["seed"] for run in runs})
     for run in runs:
         epochs = [u / per_epoch for u, _, _ in run["curve"]]
         accuracy = [100 * a for _, _, a in run["curve"]]
         style = "-" if run["noise"] else "--"
-        ax.plot(epochs, accuracy, style, color="C0" if run["noise"] else "C3",
+        marker = "o^sDv"[seeds.index(run["seed"]) % 5]
+        ax.plot(epochs, accuracy, style, marker=marker, markersize=3, color="C0" if run["noise"] else "C3",
                 label=f"{'with' if run['noise'] else 'without'} gradient noise, seed {run['seed']}")
     ax.set_xlabel("epoch (50,000 questions)")
     ax.set_ylabel("held-out test-split accuracy (%)")
@@ -168,7 +170,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="training seed and evaluation seed")
     parser.add_argument("--ship", action="store_true", help="export the 1col and 5col models to agents/neural_programmer/pretrained/")
     parser.add_argument("--ship-settings", nargs="*", default=["1col", "5col"])
-    parser.add_argument("--ablation-seeds", nargs="*", type=int, default=[0])
+    parser.add_argument("--ablation-seeds", nargs="*", type=int, default=[0, 1])
     parser.add_argument("--ablation-epochs", type=int, default=EPOCHS["5col"])
     parser.add_argument("--no-ablation", action="store_true")
     parser.add_argument("--quiet", action="store_true")
