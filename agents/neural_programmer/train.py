@@ -151,16 +151,14 @@ def search_programs(
         cols, pool_cols = draw(chosen.columns, f.column_mask[None].expand_as(chosen.columns))
         pivot_probs = chosen.pivots.movedim(1, 0)  # (2, B, K)
         pivots, pool_pivots = (x.T for x in draw(pivot_probs, f.pivot_mask[None].expand_as(pivot_probs)))
-        index = torch.cat([torch.arange(batch).repeat(samples), which])
+        copies = 1 + cfg.search_pool_redraw_last  # each pooled sequence as it is, then with its last operation drawn
+        index = torch.cat([torch.arange(batch).repeat(samples), *[which] * copies])
         if width:
             pooled = pool[which, slot].T
-            variants = [pooled]
-            if cfg.search_pool_redraw_last:
-                variants.append(torch.cat([pooled[:-1], pool_ops[-1:]]))
+            variants = [pooled, torch.cat([pooled[:-1], pool_ops[-1:]])][:copies]
             ops = torch.cat([ops, *variants], 1)
-            cols = torch.cat([cols, *[pool_cols] * len(variants)], 1)
-            pivots = torch.cat([pivots, *[pool_pivots] * len(variants)])
-            index = torch.cat([index, *[which] * (len(variants) - 1)])
+            cols = torch.cat([cols, *[pool_cols] * copies], 1)
+            pivots = torch.cat([pivots, *[pool_pivots] * copies])
         fs = f[index]
         dtype = fs.values.dtype
         final = soft_execute(
