@@ -24,7 +24,7 @@ from typing import Callable
 import gymnasium as gym
 
 import npi_gym  # noqa: F401  (registers the ids)
-from npi_gym.car_render import ELEVATIONS, N_AZIMUTHS, CarRenderer, RenderSettings, model_names
+from npi_gym.envs.car import ELEVATIONS, N_AZIMUTHS, CarRenderer, RenderSettings, model_names
 
 ENV_ID = "NPI-Canonicalize-v0"
 RESULTS = Path(__file__).parent / "results"

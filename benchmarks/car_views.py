@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from npi_gym.car_render import CarRenderer, RenderSettings, model_names  # noqa: E402
+from npi_gym.envs.car import CarRenderer, RenderSettings, model_names  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 POSES = [(0, 15), (-45, 30), (90, 0), (135, 45), (180, 15), (-120, 60), (30, -15)]

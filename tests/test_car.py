@@ -16,8 +16,9 @@ import pytest
 
 import npi_gym
 from npi_gym import InvalidCall
-from npi_gym.car_render import (
+from npi_gym.envs.car import (
     CARS_DIR,
+    CanonicalizeEnv,
     ELEVATIONS,
     N_AZIMUTHS,
     N_ELEVATIONS,
@@ -29,7 +30,6 @@ from npi_gym.car_render import (
     load_manifest,
     model_names,
 )
-from npi_gym.envs.car import CanonicalizeEnv
 
 ENV_ID = "NPI-Canonicalize-v0"
 HEADLIGHT = np.array([255.0, 246.0, 205.0])
