@@ -56,7 +56,8 @@ def record(load_agent: Any) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def load_before_the_refactor(path: Path) -> tuple[Any, gym.Env]:
+def load_shipped(path: Path) -> tuple[Any, gym.Env]:
+    """The agent of a shipped checkpoint and an env to play it in (the Neural Programmer's on the test split)."""
     from agents.neural_programmer.agent import NeuralProgrammerAgent
     from agents.npi.agent import NPIAgent
 
@@ -72,5 +73,5 @@ if __name__ == "__main__":
 
     torch.set_num_threads(1)
     RECORDING.parent.mkdir(exist_ok=True)
-    RECORDING.write_text(json.dumps(record(load_before_the_refactor), separators=(",", ":")) + "\n")
+    RECORDING.write_text(json.dumps(record(load_shipped), separators=(",", ":")) + "\n")
     print(f"wrote {RECORDING}")
