@@ -91,29 +91,54 @@ def _el_bin(deg: int) -> int:
 class CanonicalizeEnv(ProgramEnv):
     """Canonicalise the viewpoint of a car, as in the NPI paper.
 
-    The camera sits on a grid around the car: azimuth in 24 bins of 15 degrees (0 faces the car's
-    front, RIGHT adds 15 degrees: the camera moves to its right round the car, LEFT subtracts),
-    elevation from -15 to 75 degrees in 15 degree steps (UP, DOWN). The observation shows the
-    rendered ``image`` and the ``target`` pose as bins ``[azimuth bin, elevation bin]`` (elevation
-    bin i is ``ELEVATIONS[i]``), never the current pose. The episode is solved when GOTO returns
-    with the camera at the target.
+    ## Description
+    The camera sits on a grid around one of 48 generated low-poly car models: azimuth in 24 bins of
+    15 degrees (0 faces the car's front; RIGHT adds 15 degrees, moving the camera to its right round
+    the car; LEFT subtracts; azimuth wraps round), elevation from -15 to 75 degrees in 15 degree steps
+    (UP, DOWN). The agent sees pixels and the target pose, never the current pose, and must bring the
+    camera to the target.
 
-    The expert: GOTO calls HGOTO then VGOTO. HGOTO calls LGOTO or RGOTO, whichever turns the shorter
-    way (RGOTO at exactly 180 degrees), and returns at once without calling either when the azimuth
-    already matches; VGOTO likewise calls UGOTO or DGOTO, or returns at once. LGOTO/RGOTO repeat
-    ``ACT LEFT``/``ACT RIGHT`` until the azimuth matches (azimuth wraps round); UGOTO/DGOTO repeat
-    ``ACT UP``/``ACT DOWN`` while the target is above/below, so they return at once if called the
-    wrong way. Moving above 75 or below -15 degrees is an invalid call.
+    ## Action Space
+    ``Dict({"program": Discrete(9), "args": MultiDiscrete([4, 1, 1])})``: one program call per step.
+    Programs (RETURN is 0): GOTO, HGOTO, LGOTO, RGOTO, VGOTO, UGOTO, DGOTO and the primitive
+    ``ACT LEFT|RIGHT|UP|DOWN``. The expert: GOTO calls HGOTO then VGOTO. HGOTO calls LGOTO or RGOTO,
+    whichever turns the shorter way (RGOTO at exactly 180 degrees), and returns at once when the
+    azimuth already matches; VGOTO likewise calls UGOTO or DGOTO, or returns at once. LGOTO/RGOTO
+    repeat ``ACT LEFT``/``ACT RIGHT`` until the azimuth matches; UGOTO/DGOTO repeat ``ACT UP``/``ACT
+    DOWN`` while the target is above/below, so they return at once if called the wrong way.
 
-    Make-time options: ``image_size`` (pixels, default 64), ``split`` ("train", "test" or "all":
-    the car models an episode may draw), ``start_azimuth`` and ``start_elevation`` (inclusive
-    ranges in degrees), ``target`` (the canonical pose in degrees) or ``random_target=True`` (a
-    target drawn from the start ranges every episode), ``cache_dir`` (where rendered views are kept;
-    default: ``$NPI_GYM_CACHE_DIR`` or the user's cache directory; ``False``: memory only).
+    ## Observation Space
+    ``image``: ``Box(0, 255, (image_size, image_size, 3), uint8)``, the rendered view; ``target``:
+    ``MultiDiscrete([24, 7])``, the target pose as ``[azimuth bin, elevation bin]`` (elevation bin i is
+    ``ELEVATIONS[i]``); ``program`` and ``args``: the running call.
 
-    ``reset(options=...)`` accepts ``problem=(model, (azimuth, elevation), (target azimuth, target
-    elevation))`` in degrees, ``length=n`` (a start pose the expert reaches in n moves) and
-    ``program=...`` (a sub-program episode).
+    ## Rewards
+    1.0 when GOTO returns with the camera at the target (in a sub-program episode: when the state
+    equals the one the expert reaches from the same start), else 0.0.
+
+    ## Starting State
+    A model of the split and a start pose drawn from the start ranges. ``reset(options=...)`` accepts
+    ``problem=(model, (azimuth, elevation), (target azimuth, target elevation))`` in degrees,
+    ``length=n`` (a start pose the expert reaches in n moves) and ``program=...`` (a sub-program
+    episode).
+
+    ## Episode End
+    Terminated when the opening program returns. Truncated after twice the expert's steps (+2).
+    Moving above 75 or below -15 degrees, a call the program table forbids or undeclared arguments is
+    an invalid call: nothing changes and ``info["invalid_call"]`` says why (``invalid_call="raise"``
+    raises ``InvalidCall``).
+
+    ## Arguments
+    ``image_size`` (pixels, 16-512, default 64), ``split`` ("train", "test" or "all": the car models
+    an episode may draw), ``start_azimuth`` and ``start_elevation`` (inclusive ranges in degrees),
+    ``target`` (the canonical pose in degrees) or ``random_target=True`` (a target drawn from the start
+    ranges every episode), ``cache_dir`` (where rendered views are kept; default:
+    ``$NPI_GYM_CACHE_DIR`` or the user's cache directory; ``False``: memory only), ``invalid_call``
+    ("noop" or "raise"), ``render_mode`` ("ansi" or "rgb_array").
+
+    ## Registered Configurations
+    ``NPI-Canonicalize-v0``: the defaults above (36 training models, start azimuth -75..75, elevation
+    0..60, target (0, 15)).
     """
 
     programs = PROGRAMS
