@@ -60,6 +60,11 @@ def chosen(parser: argparse.ArgumentParser, given: Sequence[str], known: Sequenc
     return list(given) or list(known)
 
 
+def md_row(*cells: object) -> str:
+    """One row of a Markdown table."""
+    return "| " + " | ".join(map(str, cells)) + " |"
+
+
 def write_markdown(name: str, lines: Sequence[str], echo: bool = False) -> Path:
     """Write ``lines`` as ``results/NAME`` (one line each, newline-terminated); print them too with ``echo``."""
     text = "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ import torch
 
 from agents.base import evaluate
 from agents.npi import NPIAgent
-from common import CAR_ID, command_line, npi_checkpoint, npi_flags, pyplot, save_figure, write_csv, write_markdown
+from common import CAR_ID, command_line, md_row, npi_checkpoint, npi_flags, pyplot, save_figure, write_csv, write_markdown
 
 MOVES = range(1, 9)
 PAPER = {"seen models": 89.5, "unseen models": 88.7}
@@ -66,8 +66,9 @@ def write(rows: list[dict[str, object]], trainer: dict[str, object]) -> None:
         "|---:|---:|---:|",
     ]
     for n in MOVES:
-        cells = [next(f"{100 * float(r['accuracy']):.0f}% ({r['solved']}/{r['episodes']})" for r in rows if r["models"] == label and r["moves"] == n) for label in PAPER]
-        lines.append(f"| {n} | {cells[0]} | {cells[1]} |")
+        cells = [next(f"{100 * float(r['accuracy']):.0f}% ({r['solved']}/{r['episodes']})"
+                      for r in rows if r["models"] == label and r["moves"] == n) for label in PAPER]
+        lines.append(md_row(n, *cells))
     write_markdown("npi_car.md", lines)
 
     fig, ax = pyplot().subplots(figsize=(5, 3.5))

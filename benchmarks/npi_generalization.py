@@ -24,7 +24,7 @@ import torch
 
 from agents.base import evaluate
 from agents.npi import NPIAgent
-from common import RESULTS, chosen, npi_checkpoint, pyplot, read_csv, save_figure, write_csv, write_markdown
+from common import RESULTS, chosen, md_row, npi_checkpoint, pyplot, read_csv, save_figure, write_csv, write_markdown
 
 ADDITION_LENGTHS = {**{n: 100 for n in (*range(1, 21), 50, 100, 500, 1000)}, 3000: 20, 10000: 5}
 SORT_LENGTHS = {**{n: 100 for n in (*range(2, 21, 2), 25, 60)}, **{n: 25 for n in (30, 40, 50, 70, 80, 100)}}
@@ -89,7 +89,7 @@ def report() -> None:
         seconds = sum(float(r["eval_seconds"]) for r in env_rows)
         loads = [float(r["load_average"]) for r in env_rows if r.get("load_average")]
         load = f"{sum(loads) / len(loads):.1f}" if loads else "not recorded"
-        lines.append(f"| {env_id} | {problems} | {env_rows[0]['train_updates']} | {float(env_rows[0]['train_seconds']):.0f} | {seconds:.0f} | {load} |")
+        lines.append(md_row(env_id, problems, env_rows[0]["train_updates"], f"{float(env_rows[0]['train_seconds']):.0f}", f"{seconds:.0f}", load))
     for env_id, env_rows in rows.items():
         beside_paper = env_id == "NPI-Sort-v0"
         lines += ["", f"## {env_id}", ""]
@@ -103,7 +103,8 @@ def report() -> None:
             if beside_paper:
                 paper = PAPER_SORT_NPI.get(int(n)) if n.isdigit() else 100
                 seq = PAPER_SORT_SEQ2SEQ.get(int(n)) if n.isdigit() else 100
-                lines.append(f"| {n} | {r['episodes']} | {ours} | {'' if paper is None else f'{paper}%'} | {'' if seq is None else f'{seq}%'} | {float(r['mean_steps']):.0f} |")
+                percents = ["" if p is None else f"{p}%" for p in (paper, seq)]
+                lines.append(md_row(n, r["episodes"], ours, *percents, f"{float(r['mean_steps']):.0f}"))
             else:
                 lines.append(f"| {n} | {r['episodes']} | {ours} | {float(r['mean_steps']):.0f} |")
         lines += ["", f"Paper: {PAPER_NOTE[env_id]}."]

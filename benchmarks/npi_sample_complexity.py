@@ -23,7 +23,7 @@ import torch
 
 from agents.base import evaluate
 from agents.npi import NPIAgent, NPIConfig, load_checkpoint, train
-from common import RESULTS, RUNS, chosen, command_line, load_config, pyplot, read_csv, save_figure, write_csv, write_markdown
+from common import RESULTS, RUNS, chosen, command_line, load_config, md_row, pyplot, read_csv, save_figure, write_csv, write_markdown
 
 # Reed & de Freitas 2016, Fig. 4 (length-20 sorting; ~ read off the plot)
 PAPER_NPI = {4: 72, 8: 100, 16: 100, 32: 100, 64: 100}
@@ -75,12 +75,14 @@ def write(rows: list[dict[str, object]]) -> None:
     for r in sort:
         k = int(r["training_problems"])
         paper = PAPER_NPI.get(k)
-        lines.append(f"| {k} | {100 * float(r['accuracy']):.0f}% | {'' if paper is None else f'{paper}%'} | {r['train_updates']} | {float(r['train_seconds']):.0f} |")
+        percent = "" if paper is None else f"{paper}%"
+        lines.append(md_row(k, f"{100 * float(r['accuracy']):.0f}%", percent, r["train_updates"], f"{float(r['train_seconds']):.0f}"))
     lines += ["", "Paper seq2seq LSTM: 0% up to 64 examples, ~64% at 128, ~95% at 256, 100% at 1,024.", "",
               "## Addition: which training sets still solve 1,000-digit problems", "",
               "| training problems | lengths | ours at 1,000 digits | updates | wall-clock training (s) |", "|---:|---|---:|---:|---:|"]
     for r in addition:
-        lines.append(f"| {r['training_problems']} | {r['min_length']}-{r['max_length']} | {r['solved']}/{r['episodes']} | {r['train_updates']} | {float(r['train_seconds']):.0f} |")
+        lines.append(md_row(r["training_problems"], f"{r['min_length']}-{r['max_length']}", f"{r['solved']}/{r['episodes']}",
+                            r["train_updates"], f"{float(r['train_seconds']):.0f}"))
     perfect = [int(r["training_problems"]) for r in addition if int(r["solved"]) == int(r["episodes"])]
     if perfect:
         lines += ["", f"Smallest training set measured that solved every 1,000-digit problem: {min(perfect)} problems "

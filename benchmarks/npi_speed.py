@@ -20,7 +20,7 @@ import torch
 
 from agents.base import run_episodes
 from agents.npi import NPIAgent
-from common import command_line, pretrained_path, write_markdown
+from common import command_line, md_row, pretrained_path, write_markdown
 
 CASES = (("NPI-Addition-v0", 3000), ("NPI-Addition-Recursive-v0", 3000), ("NPI-Sort-v0", 20))
 SEED = 1
@@ -62,7 +62,8 @@ def main() -> None:
     for env_id, length in CASES:
         agent = min(agent_seconds(env_id, length) for _ in range(args.repeats))
         expert = min(expert_seconds(env_id, length) for _ in range(args.repeats))
-        line = f"| {env_id} | {length} | {agent[1]:,} | {'yes' if agent[2] else 'no'} | {agent[0]:.2f} | {expert[0]:.2f} | {agent[0] / expert[0]:.1f}x |"
+        seconds = [f"{agent[0]:.2f}", f"{expert[0]:.2f}", f"{agent[0] / expert[0]:.1f}x"]
+        line = md_row(env_id, length, f"{agent[1]:,}", "yes" if agent[2] else "no", *seconds)
         print(line, flush=True)
         lines.append(line)
     write_markdown("npi_speed.md", lines)
