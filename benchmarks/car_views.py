@@ -9,16 +9,10 @@ pose (azimuth 0, elevation 15). Writes benchmarks/results/car_views.png.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-import matplotlib
+from common import pyplot, save_figure
+from npi_gym.envs.car import CarRenderer, RenderSettings, model_names
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from npi_gym.envs.car import CarRenderer, RenderSettings, model_names  # noqa: E402
-
-RESULTS = Path(__file__).parent / "results"
 POSES = [(0, 15), (-45, 30), (90, 0), (135, 45), (180, 15), (-120, 60), (30, -15)]
 
 
@@ -37,7 +31,7 @@ def main() -> None:
     rows = [(name, "train") for name in spread(model_names("train"), args.models_per_split)]
     rows += [(name, "test") for name in spread(model_names("test"), args.models_per_split)]
     renderer = CarRenderer(RenderSettings(image_size=args.image_size))
-    fig, axes = plt.subplots(len(rows), len(POSES), figsize=(1.6 * len(POSES), 1.6 * len(rows)))
+    fig, axes = pyplot().subplots(len(rows), len(POSES), figsize=(1.6 * len(POSES), 1.6 * len(rows)))
     for r, (name, split) in enumerate(rows):
         for c, (az, el) in enumerate(POSES):
             ax = axes[r, c]
@@ -54,9 +48,7 @@ def main() -> None:
     renderer.close()
     fig.suptitle("NPI-Canonicalize-v0 car models: train (blue) and unseen test (orange) models", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.985))
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "car_views.png"
-    fig.savefig(out, dpi=110)
+    out = save_figure(fig, "car_views.png", dpi=110)
     print(f"wrote {out}")
 
 

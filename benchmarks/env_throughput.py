@@ -10,41 +10,23 @@ or busy the machine is. Writes benchmarks/results/env_throughput.md and .csv.
 from __future__ import annotations
 
 import argparse
-import csv
 import platform
-import time
-from pathlib import Path
 
 import gymnasium as gym
 
 import npi_gym
-from car_throughput import car_rows
+from common import car_rows, command_line, steps_per_second, write_csv, write_markdown
 
-RESULTS = Path(__file__).parent / "results"
 REFERENCE = "CartPole-v1"
 TARGET_RATIO = 3.0
 
 
-def steps_per_second(env_id: str, seconds: float, seed: int = 0, **kwargs: object) -> tuple[float, int, int]:
-    """(steps/s of env time, steps, episodes) over about ``seconds`` of wall time."""
-    env = gym.make(env_id, **kwargs)
-    env.action_space.seed(seed)
-    _, info = env.reset(seed=seed)
-    timed = 0.0
-    steps = episodes = 0
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        for _ in range(100):
-            action = env.action_space.sample(mask=info.get("action_mask"))
-            start = time.perf_counter()
-            _, _, terminated, truncated, info = env.step(action)
-            if terminated or truncated:
-                _, info = env.reset()
-                episodes += 1
-            timed += time.perf_counter() - start
-            steps += 1
+def env_rate(env_id: str, seconds: float) -> tuple[float, int, int]:
+    """(steps/s of env time, steps, episodes) of ``env_id`` over about ``seconds`` of wall time."""
+    env = gym.make(env_id)
+    rate = steps_per_second(env, seconds=seconds)
     env.close()
-    return steps / timed, steps, episodes
+    return rate
 
 
 def scratch_pad_ids() -> list[str]:
@@ -59,7 +41,7 @@ def table_rows(seconds: float) -> list[tuple[str, float, float]]:
     """(env id, episodes/s, steps/s) of every NPI-Table id, env time only."""
     rows = []
     for env_id in table_ids():
-        rate, steps, episodes = steps_per_second(env_id, seconds)
+        rate, steps, episodes = env_rate(env_id, seconds)
         rows.append((env_id, rate * episodes / steps, rate))
     return rows
 
@@ -73,14 +55,14 @@ def main() -> None:
     args = parser.parse_args()
     ids = args.ids or scratch_pad_ids()
 
-    reference = [steps_per_second(REFERENCE, args.seconds)[0]]
+    reference = [env_rate(REFERENCE, args.seconds)[0]]
     rows = []
     for env_id in ids:
-        rate, steps, episodes = steps_per_second(env_id, args.seconds)
+        rate, steps, episodes = env_rate(env_id, args.seconds)
         rows.append((env_id, rate, steps, episodes))
     tables = [] if args.skip_tables else table_rows(args.seconds)
     car = [] if args.skip_car else car_rows()
-    reference.append(steps_per_second(REFERENCE, args.seconds)[0])
+    reference.append(env_rate(REFERENCE, args.seconds)[0])
     cartpole = sum(reference) / len(reference)
 
     header = f"| env | steps/s | episodes | cost per step vs {REFERENCE} | within {TARGET_RATIO:g}x |"
@@ -90,7 +72,7 @@ def main() -> None:
         f"Random masked actions through `gym.make`; env time only (step + reset). "
         f"{REFERENCE}: {cartpole:,.0f} steps/s in the same run (mean of a measurement before and after).",
         f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-        f"gymnasium {gym.__version__}. Command: `python benchmarks/env_throughput.py --seconds {args.seconds:g}`.",
+        f"gymnasium {gym.__version__}. Command: `{command_line(__file__, args)}`.",
         "",
         header,
         "|---|---|---|---|---|",
@@ -123,16 +105,11 @@ def main() -> None:
             "|---|---|---|",
         ]
         lines += [f"| {name} | {rate:,.0f} | {note} |" for name, rate, note in car]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "env_throughput.md").write_text(report)
-    with open(RESULTS / "env_throughput.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["env", "steps_per_s", "steps", "episodes", "cost_ratio_vs_cartpole"])
-        writer.writerow([REFERENCE, f"{cartpole:.1f}", "", "", "1.0"])
-        for env_id, rate, steps, episodes in rows:
-            writer.writerow([env_id, f"{rate:.1f}", steps, episodes, f"{cartpole / rate:.3f}"])
+    write_markdown("env_throughput.md", lines, echo=True)
+    write_csv("env_throughput.csv", ["env", "steps_per_s", "steps", "episodes", "cost_ratio_vs_cartpole"], [
+        [REFERENCE, f"{cartpole:.1f}", "", "", "1.0"],
+        *([env_id, f"{rate:.1f}", steps, episodes, f"{cartpole / rate:.3f}"] for env_id, rate, steps, episodes in rows),
+    ])
 
 
 if __name__ == "__main__":

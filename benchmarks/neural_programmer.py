@@ -9,14 +9,13 @@ after every epoch.
     python benchmarks/neural_programmer.py                       # every setting, then the ablation
     python benchmarks/neural_programmer.py --settings 1col 5col --ship   # and export the shipped checkpoints
 
-Checkpoints go to runs/neural_programmer/ (resumed if present); results to benchmarks/results/.
+Epochs per setting: benchmarks/configs/neural_programmer.toml. Checkpoints go to runs/neural_programmer/
+(resumed if present); results to benchmarks/results/.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import sys
 import time
 from collections import Counter
 from dataclasses import replace
@@ -31,11 +30,10 @@ from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.neural_programmer.checkpoint import export_checkpoint, load_checkpoint
 from agents.neural_programmer.config import NPConfig
 from agents.neural_programmer.train import train
+from common import NP_PRETRAINED, RUNS, command_line, load_config, pyplot, save_figure, write_csv, write_markdown
 from npi_gym.tables import Example
 
-RESULTS = Path(__file__).parent / "results"
-PRETRAINED = Path(__file__).parent.parent / "agents" / "neural_programmer" / "pretrained"
-RUNS = Path("runs") / "neural_programmer"
+NP_RUNS = RUNS / "neural_programmer"
 
 # setting: env id, the paper's label, test accuracy, test templates, test templates seen in training
 PAPER = {
@@ -48,11 +46,12 @@ PAPER = {
     "text-2col": ("NPI-Table-Text-2Col-v0", "text match, 2 columns", 99.11, "1,125", 97.42),
     "text-5col": ("NPI-Table-Text-5Col-v0", "text match, 5 columns", 98.03, "14,600", 31.02),
 }
-EPOCHS = {"1col": 15, "3col": 40, "5col": 40, "10col": 40, "words-1col": 20, "words-5col": 40, "text-2col": 20, "text-5col": 40}
-"""epochs of 50,000 questions per setting (training stops early once a held-out evaluation is perfect)"""
-FULL_LENGTH = {"1col"}
-"""settings trained for all their epochs: a perfect held-out evaluation of 1,000 questions does not yet make
-the 2,000-question test perfect, and the paper's single-column figure is 100%"""
+
+
+def setting_config(base: NPConfig, name: str) -> NPConfig:
+    """``base`` with the setting's env and its run's fields from configs/neural_programmer.toml."""
+    runs = load_config("neural_programmer")
+    return replace(base, env_id=PAPER[name][0], **{**runs["default"], **runs["setting"].get(name, {})})
 
 
 def kind(example: Example) -> str:
@@ -92,11 +91,11 @@ def evaluate_setting(path: Path, env_id: str, episodes: int, seed: int) -> dict[
 
 
 def run_setting(name: str, cfg: NPConfig, args: argparse.Namespace) -> dict[str, Any]:
-    path = RUNS / f"{name}-seed{cfg.seed}.pt"
+    path = NP_RUNS / f"{name}-seed{cfg.seed}.pt"
     summary = train(cfg, path, resume=True, progress=not args.quiet)
     result = evaluate_setting(path, cfg.env_id, args.episodes, args.seed)
     if args.ship and name in args.ship_settings:
-        export_checkpoint(path, PRETRAINED / f"{name}.pt")
+        export_checkpoint(path, NP_PRETRAINED / f"{name}.pt")
     return {"setting": name, **summary, **result, "train_minutes": (summary["seconds"] + summary["data_seconds"]) / 60}
 
 
@@ -126,24 +125,21 @@ def ablation(args: argparse.Namespace, base: NPConfig) -> list[dict[str, Any]]:
     evaluation is perfect); the run without noise is the setting's own run, so the table above and the
     ablation share it.
     """
+    five = setting_config(base, "5col")
+    epochs = five.epochs if args.ablation_epochs is None else args.ablation_epochs
     runs = []
     for seed in args.ablation_seeds:
         for noise in (True, False):
-            cfg = replace(base, env_id=PAPER["5col"][0], seed=seed, grad_noise=noise, epochs=args.ablation_epochs)
-            path = RUNS / (f"ablation-5col-seed{seed}-noise.pt" if noise else f"5col-seed{seed}.pt")
+            cfg = replace(five, seed=seed, grad_noise=noise, epochs=epochs)
+            path = NP_RUNS / (f"ablation-5col-seed{seed}-noise.pt" if noise else f"5col-seed{seed}.pt")
             train(cfg, path, resume=True, progress=not args.quiet)
             curve = load_checkpoint(path)["trainer"]["curve"]
             runs.append({"seed": seed, "noise": noise, "curve": curve})
     return runs
 
 
-def plot_ablation(runs: list[dict[str, Any]], path: Path, per_epoch: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
+def plot_ablation(runs: list[dict[str, Any]], name: str, per_epoch: int) -> None:
+    fig, ax = pyplot().subplots(figsize=(7, 4))
     seeds = sorted({run["seed"] for run in runs})
     for run in runs:
         epochs = [u / per_epoch for u, _, _ in run["curve"]]
@@ -159,8 +155,7 @@ def plot_ablation(runs: list[dict[str, Any]], path: Path, per_epoch: int) -> Non
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, name)
 
 
 def main() -> None:
@@ -171,29 +166,26 @@ def main() -> None:
     parser.add_argument("--ship", action="store_true", help="export the 1col and 5col models to agents/neural_programmer/pretrained/")
     parser.add_argument("--ship-settings", nargs="*", default=["1col", "5col"])
     parser.add_argument("--ablation-seeds", nargs="*", type=int, default=[0, 1])
-    parser.add_argument("--ablation-epochs", type=int, default=EPOCHS["5col"])
+    parser.add_argument("--ablation-epochs", type=int, default=None, help="(default: the 5col setting's epochs)")
     parser.add_argument("--no-ablation", action="store_true")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
     base = NPConfig(seed=args.seed)
-    RESULTS.mkdir(parents=True, exist_ok=True)
 
     rows = []
     for name in args.settings:
-        cfg = replace(base, env_id=PAPER[name][0], epochs=EPOCHS[name], stop_at=2.0 if name in FULL_LENGTH else base.stop_at)
-        rows.append(run_setting(name, cfg, args))
+        rows.append(run_setting(name, setting_config(base, name), args))
         print(results_table(rows[-1:], args), flush=True)
-    with (RESULTS / "neural_programmer.csv").open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["setting", "env_id", "paper_accuracy", "accuracy", "aggregation", "comparison", "logic",
-                         "arithmetic", "test_templates_in_eval", "seen_in_training", "paper_seen", "epochs",
-                         "updates", "train_minutes", "data_seconds", "eval_episodes"])
-        for r in rows:
-            env_id, _, paper, _, seen = PAPER[r["setting"]]
-            writer.writerow([r["setting"], env_id, paper, f"{r['accuracy']:.2f}",
-                             *(f"{r['by_kind'].get(k, float('nan')):.2f}" for k in ("aggregation", "comparison", "logic", "arithmetic")),
-                             r["test_templates"], f"{r['seen']:.2f}", seen, f"{r['epochs']:g}", r["updates"],
-                             f"{r['train_minutes']:.1f}", f"{r['data_seconds']:.0f}", args.episodes])
+    header = ["setting", "env_id", "paper_accuracy", "accuracy", "aggregation", "comparison", "logic", "arithmetic",
+              "test_templates_in_eval", "seen_in_training", "paper_seen", "epochs", "updates", "train_minutes",
+              "data_seconds", "eval_episodes"]
+    write_csv("neural_programmer.csv", header, (
+        [r["setting"], PAPER[r["setting"]][0], PAPER[r["setting"]][2], f"{r['accuracy']:.2f}",
+         *(f"{r['by_kind'].get(k, float('nan')):.2f}" for k in ("aggregation", "comparison", "logic", "arithmetic")),
+         r["test_templates"], f"{r['seen']:.2f}", PAPER[r["setting"]][4], f"{r['epochs']:g}", r["updates"],
+         f"{r['train_minutes']:.1f}", f"{r['data_seconds']:.0f}", args.episodes]
+        for r in rows
+    ))
 
     text = [
         "# Neural Programmer: the paper's results table, reproduced",
@@ -205,7 +197,7 @@ def main() -> None:
         "data generation plus training (including the per-epoch held-out evaluation), measured on this machine "
         "(2 CPU cores shared with other jobs, torch threads = 1).",
         "",
-        f"Command: `python benchmarks/neural_programmer.py {' '.join(sys.argv[1:])}`",
+        f"Command: `{command_line(__file__)}`",
         "",
         f"Config (NPConfig, besides env_id and epochs): `{ {k: v for k, v in base.to_dict().items() if k not in ('env_id', 'epochs')} }`",
         "",
@@ -214,13 +206,12 @@ def main() -> None:
     if not args.no_ablation:
         runs = ablation(args, base)
         per_epoch = base.examples // base.batch_size
-        plot_ablation(runs, RESULTS / "neural_programmer_noise.png", per_epoch)
-        with (RESULTS / "neural_programmer_noise.csv").open("w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["seed", "grad_noise", "update", "epoch", "seconds", "heldout_accuracy"])
-            for run in runs:
-                for update, seconds, acc in run["curve"]:
-                    writer.writerow([run["seed"], run["noise"], update, update / per_epoch, seconds, f"{acc:.4f}"])
+        plot_ablation(runs, "neural_programmer_noise.png", per_epoch)
+        write_csv("neural_programmer_noise.csv", ["seed", "grad_noise", "update", "epoch", "seconds", "heldout_accuracy"], (
+            [run["seed"], run["noise"], update, update / per_epoch, seconds, f"{acc:.4f}"]
+            for run in runs
+            for update, seconds, acc in run["curve"]
+        ))
         text += [
             "",
             "## Gradient noise ablation (5 columns)",
@@ -236,8 +227,7 @@ def main() -> None:
         for run in runs:
             accs = [a for _, _, a in run["curve"]]
             text.append(f"| {run['seed']} | {'yes' if run['noise'] else 'no'} | {100 * accs[-1]:.1f} | {100 * max(accs):.1f} | {len(accs)} |")
-    (RESULTS / "neural_programmer.md").write_text("\n".join(text) + "\n")
-    print("\n".join(text))
+    write_markdown("neural_programmer.md", text, echo=True)
 
 
 if __name__ == "__main__":

@@ -12,20 +12,14 @@ Writes benchmarks/results/npi_car.md, .csv and .png.
 from __future__ import annotations
 
 import argparse
-import csv
 import time
-from pathlib import Path
 
 import torch
 
 from agents.base import evaluate
-from agents.cli import main as cli_main
-from agents.cli import pretrained_path
-from agents.npi import NPIAgent, load_checkpoint
-from train_pretrained import RUNS
+from agents.npi import NPIAgent
+from common import CAR_ID, command_line, md_row, npi_checkpoint, npi_flags, pyplot, save_figure, write_csv, write_markdown
 
-ENV_ID = "NPI-Canonicalize-v0"
-RESULTS = Path(__file__).parent / "results"
 MOVES = range(1, 9)
 PAPER = {"seen models": 89.5, "unseen models": 88.7}
 """Reed & de Freitas 2016, single-task NPI per-sequence accuracy (multi-task: 91.4 / 89.9)"""
@@ -37,17 +31,12 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=100, help="episodes per number of moves and split")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    checkpoint = pretrained_path(ENV_ID)
-    if args.retrain:
-        checkpoint = Path("runs/benchmarks") / checkpoint.name
-        cli_main(["train", "npi", "--env", ENV_ID, *RUNS[ENV_ID], "--out", str(checkpoint), "--quiet"])
-    trainer = load_checkpoint(checkpoint)["trainer"]
-    print(f"{checkpoint}: trained for {trainer['update']} updates in {trainer['seconds']:.0f} s wall-clock", flush=True)
+    checkpoint, trainer = npi_checkpoint(CAR_ID, args.retrain)
     rows = []
     start = time.perf_counter()
     for label, split in (("seen models", "train"), ("unseen models", "test")):
         agent = NPIAgent.load(checkpoint, split=split)
-        for r in evaluate(agent, ENV_ID, MOVES, args.episodes, **agent.env_kwargs):
+        for r in evaluate(agent, CAR_ID, MOVES, args.episodes, **agent.env_kwargs):
             rows.append({"models": label, "moves": r.length, "episodes": r.episodes, "solved": r.solved,
                          "accuracy": round(r.accuracy, 4), "mean_steps": round(r.mean_steps, 1)})
             print(f"  {label}, {r.length} moves: {r.solved}/{r.episodes}", flush=True)
@@ -56,10 +45,7 @@ def main() -> None:
 
 
 def write(rows: list[dict[str, object]], trainer: dict[str, object]) -> None:
-    with (RESULTS / "npi_car.csv").open("w", newline="") as f:
-        out = csv.DictWriter(f, list(rows[0]))
-        out.writeheader()
-        out.writerows(rows)
+    write_csv("npi_car.csv", list(rows[0]), rows)
     total = {}
     for label in PAPER:
         mine = [r for r in rows if r["models"] == label]
@@ -67,10 +53,10 @@ def write(rows: list[dict[str, object]], trainer: dict[str, object]) -> None:
     lines = [
         "# NPI car canonicalisation (NPI-Canonicalize-v0)",
         "",
-        f"Trained on expert traces of the training-split car models (`{' '.join(RUNS[ENV_ID])}`), "
+        f"Trained on expert traces of the training-split car models (`{' '.join(npi_flags(CAR_ID))}`), "
         f"{trainer['update']} updates in {float(trainer['seconds']):.0f} s wall-clock on a shared 2-core CPU.",
         "Scored greedily through `env.step` on fresh episodes: start poses needing 1-8 moves, equally many of each.",
-        "Command: `python benchmarks/npi_car.py`.",
+        f"Command: `{command_line(__file__)}`.",
         "",
         "| models | ours | paper NPI (single-task) |",
         "|---|---:|---:|",
@@ -80,16 +66,12 @@ def write(rows: list[dict[str, object]], trainer: dict[str, object]) -> None:
         "|---:|---:|---:|",
     ]
     for n in MOVES:
-        cells = [next(f"{100 * float(r['accuracy']):.0f}% ({r['solved']}/{r['episodes']})" for r in rows if r["models"] == label and r["moves"] == n) for label in PAPER]
-        lines.append(f"| {n} | {cells[0]} | {cells[1]} |")
-    (RESULTS / "npi_car.md").write_text("\n".join(lines) + "\n")
+        cells = [next(f"{100 * float(r['accuracy']):.0f}% ({r['solved']}/{r['episodes']})"
+                      for r in rows if r["models"] == label and r["moves"] == n) for label in PAPER]
+        lines.append(md_row(n, *cells))
+    write_markdown("npi_car.md", lines)
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = pyplot().subplots(figsize=(5, 3.5))
     x = range(len(PAPER))
     ax.bar([i - 0.2 for i in x], list(total.values()), 0.4, label="ours")
     ax.bar([i + 0.2 for i in x], list(PAPER.values()), 0.4, color="gray", label="paper NPI (single-task)")
@@ -97,7 +79,7 @@ def write(rows: list[dict[str, object]], trainer: dict[str, object]) -> None:
     ax.set(ylabel="per-sequence accuracy (%)", ylim=(0, 105), title="Car viewpoint canonicalisation")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    fig.savefig(RESULTS / "npi_car.png", dpi=120)
+    save_figure(fig, "npi_car.png")
 
 
 if __name__ == "__main__":

@@ -14,21 +14,18 @@ from every CSV present, so envs can be run in separate processes).
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import platform
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 
 from agents.base import evaluate
-from agents.cli import main as cli_main
-from agents.cli import pretrained_path
-from agents.npi import NPIAgent, load_checkpoint
-from train_pretrained import RUNS
+from agents.npi import NPIAgent
+from common import RESULTS, chosen, md_row, npi_checkpoint, pyplot, read_csv, save_figure, write_csv, write_markdown
 
-RESULTS = Path(__file__).parent / "results"
 ADDITION_LENGTHS = {**{n: 100 for n in (*range(1, 21), 50, 100, 500, 1000)}, 3000: 20, 10000: 5}
 SORT_LENGTHS = {**{n: 100 for n in (*range(2, 21, 2), 25, 60)}, **{n: 25 for n in (30, 40, 50, 70, 80, 100)}}
 RECURSIVE_SORT_LENGTHS = {**{n: 100 for n in (5, 10, 20)}, **{n: 25 for n in (40, 60, 80, 100)}}
@@ -51,35 +48,27 @@ PAPER_NOTE = {
 
 
 def run(env_id: str, retrain: bool, scale: float) -> Path:
-    """Evaluate one env's agent at every planned length; write its CSV."""
-    checkpoint = pretrained_path(env_id)
-    if retrain:
-        checkpoint = Path("runs/benchmarks") / checkpoint.name
-        cli_main(["train", "npi", "--env", env_id, *RUNS[env_id], "--out", str(checkpoint), "--quiet"])
-    trainer = load_checkpoint(checkpoint)["trainer"]
-    print(f"{env_id}: {checkpoint}, trained for {trainer['update']} updates in {trainer['seconds']:.0f} s wall-clock", flush=True)
+    """Evaluate one env's agent at every planned length; write its CSV, a row as each length is done."""
+    checkpoint, trainer = npi_checkpoint(env_id, retrain)
     agent = NPIAgent.load(checkpoint)
-    path = RESULTS / f"npi_generalization_{env_id}.csv"
-    with path.open("w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["env", "length", "episodes", "solved", "accuracy", "mean_steps", "eval_seconds", "load_average", "train_seconds", "train_updates"])
+
+    def rows() -> Iterator[list[object]]:
         for length, episodes in sorted(PLAN[env_id].items()):
-            n = max(1, round(episodes * scale))
-            (r,) = evaluate(agent, env_id, [length], n)
+            (r,) = evaluate(agent, env_id, [length], max(1, round(episodes * scale)))
             print(f"  length {length:>6}: {r.solved}/{r.episodes} solved, {r.mean_steps:.0f} steps/episode, {r.seconds:.1f} s", flush=True)
-            out.writerow([env_id, length, r.episodes, r.solved, f"{r.accuracy:.4f}", f"{r.mean_steps:.1f}", f"{r.seconds:.1f}",
-                          f"{os.getloadavg()[0]:.1f}", f"{trainer['seconds']:.1f}", trainer["update"]])
-            f.flush()
-    return path
+            yield [env_id, length, r.episodes, r.solved, f"{r.accuracy:.4f}", f"{r.mean_steps:.1f}", f"{r.seconds:.1f}",
+                   f"{os.getloadavg()[0]:.1f}", f"{trainer['seconds']:.1f}", trainer["update"]]
+
+    header = ["env", "length", "episodes", "solved", "accuracy", "mean_steps", "eval_seconds", "load_average", "train_seconds", "train_updates"]
+    return write_csv(f"npi_generalization_{env_id}.csv", header, rows())
 
 
 def report() -> None:
     """Markdown and PNG from every per-env CSV present."""
     rows: dict[str, list[dict[str, str]]] = {}
     for path in sorted(RESULTS.glob("npi_generalization_NPI-*.csv")):
-        with path.open() as f:
-            for row in csv.DictReader(f):
-                rows.setdefault(row["env"], []).append(row)
+        for row in read_csv(path):
+            rows.setdefault(row["env"], []).append(row)
     if not rows:
         return
     lines = [
@@ -100,7 +89,7 @@ def report() -> None:
         seconds = sum(float(r["eval_seconds"]) for r in env_rows)
         loads = [float(r["load_average"]) for r in env_rows if r.get("load_average")]
         load = f"{sum(loads) / len(loads):.1f}" if loads else "not recorded"
-        lines.append(f"| {env_id} | {problems} | {env_rows[0]['train_updates']} | {float(env_rows[0]['train_seconds']):.0f} | {seconds:.0f} | {load} |")
+        lines.append(md_row(env_id, problems, env_rows[0]["train_updates"], f"{float(env_rows[0]['train_seconds']):.0f}", f"{seconds:.0f}", load))
     for env_id, env_rows in rows.items():
         beside_paper = env_id == "NPI-Sort-v0"
         lines += ["", f"## {env_id}", ""]
@@ -114,11 +103,12 @@ def report() -> None:
             if beside_paper:
                 paper = PAPER_SORT_NPI.get(int(n)) if n.isdigit() else 100
                 seq = PAPER_SORT_SEQ2SEQ.get(int(n)) if n.isdigit() else 100
-                lines.append(f"| {n} | {r['episodes']} | {ours} | {'' if paper is None else f'{paper}%'} | {'' if seq is None else f'{seq}%'} | {float(r['mean_steps']):.0f} |")
+                percents = ["" if p is None else f"{p}%" for p in (paper, seq)]
+                lines.append(md_row(n, r["episodes"], ours, *percents, f"{float(r['mean_steps']):.0f}"))
             else:
                 lines.append(f"| {n} | {r['episodes']} | {ours} | {float(r['mean_steps']):.0f} |")
         lines += ["", f"Paper: {PAPER_NOTE[env_id]}."]
-    (RESULTS / "npi_generalization.md").write_text("\n".join(lines) + "\n")
+    write_markdown("npi_generalization.md", lines)
     plot(rows)
 
 
@@ -135,12 +125,7 @@ def _merge_training_lengths(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def plot(rows: dict[str, list[dict[str, str]]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (add, srt) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (add, srt) = pyplot().subplots(1, 2, figsize=(11, 4))
     for env_id, env_rows in rows.items():
         ax = srt if "Sort" in env_id else add
         x = [int(r["length"]) for r in env_rows]
@@ -155,12 +140,12 @@ def plot(rows: dict[str, list[dict[str, str]]]) -> None:
         ax.set(title=title, xlabel=f"length ({unit})", ylabel="per-sequence accuracy (%)", ylim=(-5, 105))
         ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    fig.savefig(RESULTS / "npi_generalization.png", dpi=120)
+    save_figure(fig, "npi_generalization.png")
 
 
-if __name__ == "__main__":
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("envs", nargs="*", default=list(PLAN))
+    parser.add_argument("envs", nargs="*", metavar="ENV_ID", help=f"envs to evaluate (default: all of {list(PLAN)})")
     parser.add_argument("--retrain", action="store_true", help="train afresh instead of using the shipped checkpoints")
     parser.add_argument("--episodes-scale", type=float, default=1.0, help="multiply every episode count (quick runs)")
     parser.add_argument("--report-only", action="store_true", help="only rebuild the Markdown and PNG from the CSVs")
@@ -168,7 +153,11 @@ if __name__ == "__main__":
     torch.set_num_threads(1)
     if not args.report_only:
         start = time.perf_counter()
-        for env_id in args.envs:
+        for env_id in chosen(parser, args.envs, list(PLAN)):
             run(env_id, args.retrain, args.episodes_scale)
         print(f"evaluation wall-clock: {time.perf_counter() - start:.0f} s")
     report()
+
+
+if __name__ == "__main__":
+    main()

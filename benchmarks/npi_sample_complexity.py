@@ -8,27 +8,23 @@ lengths (run through the env, no traces), as ``npi-gym train`` does; otherwise a
 
     python benchmarks/npi_sample_complexity.py [sort] [addition]
 
+The studies' runs are benchmarks/configs/npi_sample_complexity.toml.
 Writes benchmarks/results/npi_sample_complexity.md, .csv and .png.
 """
 
 from __future__ import annotations
 
-import csv
+import argparse
 import dataclasses
-import sys
 import time
-from pathlib import Path
+from typing import Any
 
 import torch
 
 from agents.base import evaluate
 from agents.npi import NPIAgent, NPIConfig, load_checkpoint, train
+from common import RESULTS, RUNS, chosen, command_line, load_config, md_row, pyplot, read_csv, save_figure, write_csv, write_markdown
 
-RESULTS = Path(__file__).parent / "results"
-RUNS = Path("runs/benchmarks/sample_complexity")
-SORT_TRACES = (1, 2, 4, 8, 16, 32, 64)
-ADDITION_SETS = ((20, 20, 1), (20, 20, 3), (1, 20, 1), (1, 20, 2), (1, 20, 4), (1, 20, 8))
-"""(min_length, max_length, problems per length); the shipped agent's 32 per length 1-20 is in npi_generalization"""
 # Reed & de Freitas 2016, Fig. 4 (length-20 sorting; ~ read off the plot)
 PAPER_NPI = {4: 72, 8: 100, 16: 100, 32: 100, 64: 100}
 PAPER_SEQ2SEQ = {64: 0, 128: 64, 256: 95, 1024: 100}
@@ -39,7 +35,7 @@ FIELDS = ["study", "min_length", "max_length", "problems_per_length", "training_
 def study(name: str, cfg: NPIConfig, eval_length: int, episodes: int) -> dict[str, object]:
     """Train one NPI and score it on fresh problems of ``eval_length``."""
     problems = (cfg.max_length - cfg.min_length + 1) * cfg.problems_per_length
-    path = RUNS / f"{name}-{cfg.min_length}-{cfg.max_length}-{cfg.problems_per_length}.pt"
+    path = RUNS / "benchmarks" / "sample_complexity" / f"{name}-{cfg.min_length}-{cfg.max_length}-{cfg.problems_per_length}.pt"
     same = path.exists() and load_checkpoint(path)["config"] == dataclasses.asdict(cfg)
     summary = train(cfg, path, resume=same, progress=False)  # a run of this very config is continued, or reused if finished
     (r,) = evaluate(NPIAgent.load(path), cfg.env_id, [eval_length], episodes)
@@ -51,38 +47,25 @@ def study(name: str, cfg: NPIConfig, eval_length: int, episodes: int) -> dict[st
             "eval_length": eval_length, "episodes": r.episodes, "solved": r.solved, "accuracy": round(r.accuracy, 4)}
 
 
-def run(studies: list[str]) -> list[dict[str, object]]:
-    rows = []
-    base = NPIConfig(updates=5000)
-    if "sort" in studies:
-        for k in SORT_TRACES:
-            cfg = dataclasses.replace(base, env_id="NPI-Sort-v0", min_length=20, max_length=20, problems_per_length=k, eval_episodes=20)
-            rows.append(study("sort", cfg, 20, 100))
-    if "addition" in studies:
-        for lo, hi, k in ADDITION_SETS:
-            cfg = dataclasses.replace(base, env_id="NPI-Addition-v0", min_length=lo, max_length=hi, problems_per_length=k)
-            rows.append(study("addition", cfg, 1000, 20))
-    return rows
+def run(studies: dict[str, dict[str, Any]]) -> list[dict[str, object]]:
+    """Every run of every study (as configs/npi_sample_complexity.toml sets them out), in order."""
+    return [
+        study(name, NPIConfig(**{**spec["config"], **run}), spec["score_length"], spec["score_episodes"])
+        for name, spec in studies.items()
+        for run in spec["runs"]
+    ]
 
 
 def write(rows: list[dict[str, object]]) -> None:
-    path = RESULTS / "npi_sample_complexity.csv"
-    old = []
-    if path.exists():
-        with path.open() as f:
-            done = {r["study"] for r in rows}
-            old = [r for r in csv.DictReader(f) if r["study"] not in done]
-    rows = old + rows
-    with path.open("w", newline="") as f:
-        out = csv.DictWriter(f, FIELDS)
-        out.writeheader()
-        out.writerows(rows)
+    done = {r["study"] for r in rows}
+    rows = [r for r in read_csv(RESULTS / "npi_sample_complexity.csv") if r["study"] not in done] + rows
+    write_csv("npi_sample_complexity.csv", FIELDS, rows)
     sort = [r for r in rows if r["study"] == "sort"]
     addition = [r for r in rows if r["study"] == "addition"]
     lines = [
         "# NPI sample complexity",
         "",
-        "Command: `python benchmarks/npi_sample_complexity.py`. Shared 2-core CPU, 1 torch thread.",
+        f"Command: `{command_line(__file__)}`. Shared 2-core CPU, 1 torch thread.",
         "",
         "## Sorting arrays of length 20 (paper Fig. 4)",
         "",
@@ -92,27 +75,24 @@ def write(rows: list[dict[str, object]]) -> None:
     for r in sort:
         k = int(r["training_problems"])
         paper = PAPER_NPI.get(k)
-        lines.append(f"| {k} | {100 * float(r['accuracy']):.0f}% | {'' if paper is None else f'{paper}%'} | {r['train_updates']} | {float(r['train_seconds']):.0f} |")
+        percent = "" if paper is None else f"{paper}%"
+        lines.append(md_row(k, f"{100 * float(r['accuracy']):.0f}%", percent, r["train_updates"], f"{float(r['train_seconds']):.0f}"))
     lines += ["", "Paper seq2seq LSTM: 0% up to 64 examples, ~64% at 128, ~95% at 256, 100% at 1,024.", "",
               "## Addition: which training sets still solve 1,000-digit problems", "",
               "| training problems | lengths | ours at 1,000 digits | updates | wall-clock training (s) |", "|---:|---|---:|---:|---:|"]
     for r in addition:
-        lines.append(f"| {r['training_problems']} | {r['min_length']}-{r['max_length']} | {r['solved']}/{r['episodes']} | {r['train_updates']} | {float(r['train_seconds']):.0f} |")
+        lines.append(md_row(r["training_problems"], f"{r['min_length']}-{r['max_length']}", f"{r['solved']}/{r['episodes']}",
+                            r["train_updates"], f"{float(r['train_seconds']):.0f}"))
     perfect = [int(r["training_problems"]) for r in addition if int(r["solved"]) == int(r["episodes"])]
     if perfect:
         lines += ["", f"Smallest training set measured that solved every 1,000-digit problem: {min(perfect)} problems "
                   "(paper: 640; Parametrized Hierarchical Procedures: 3 traces)."]
-    (RESULTS / "npi_sample_complexity.md").write_text("\n".join(lines) + "\n")
+    write_markdown("npi_sample_complexity.md", lines)
     plot(sort)
 
 
 def plot(sort: list[dict[str, object]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = pyplot().subplots(figsize=(6, 4))
     ax.plot([int(r["training_problems"]) for r in sort], [100 * float(r["accuracy"]) for r in sort], "o-", label="ours: NPI")
     ax.plot(list(PAPER_NPI), list(PAPER_NPI.values()), "s--", color="gray", label="paper NPI")
     ax.plot(list(PAPER_SEQ2SEQ), list(PAPER_SEQ2SEQ.values()), "x:", color="black", label="paper seq2seq LSTM")
@@ -120,11 +100,19 @@ def plot(sort: list[dict[str, object]]) -> None:
     ax.set(title="Sorting length-20 arrays", xlabel="training traces", ylabel="per-sequence accuracy (%)", ylim=(-5, 105))
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(RESULTS / "npi_sample_complexity.png", dpi=120)
+    save_figure(fig, "npi_sample_complexity.png")
+
+
+def main() -> None:
+    studies = load_config("npi_sample_complexity")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies to run (default: all of {list(studies)})")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    write(run({name: studies[name] for name in chosen(parser, args.studies, list(studies))}))
+    print(f"total wall-clock: {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    write(run(sys.argv[1:] or ["sort", "addition"]))
-    print(f"total wall-clock: {time.perf_counter() - start:.0f} s")
+    main()

@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 import gymnasium as gym
 import torch
 
 from agents.base import run_episodes
-from agents.cli import pretrained_path
 from agents.npi import NPIAgent
+from common import command_line, md_row, pretrained_path, write_markdown
 
-RESULTS = Path(__file__).parent / "results"
 CASES = (("NPI-Addition-v0", 3000), ("NPI-Addition-Recursive-v0", 3000), ("NPI-Sort-v0", 20))
 SEED = 1
 
@@ -55,7 +53,7 @@ def main() -> None:
     lines = [
         "# NPI acting speed: one episode at a time, env included",
         "",
-        f"Command: `python benchmarks/npi_speed.py --repeats {args.repeats}` (best of {args.repeats}; 1 torch thread; "
+        f"Command: `{command_line(__file__, args)}` (best of {args.repeats}; 1 torch thread; "
         f"load average {os.getloadavg()[0]:.1f} on 2 cores at the start).",
         "",
         "| env | length | steps | solved | agent + env (s) | expert + env (s) | ratio |",
@@ -64,10 +62,11 @@ def main() -> None:
     for env_id, length in CASES:
         agent = min(agent_seconds(env_id, length) for _ in range(args.repeats))
         expert = min(expert_seconds(env_id, length) for _ in range(args.repeats))
-        line = f"| {env_id} | {length} | {agent[1]:,} | {'yes' if agent[2] else 'no'} | {agent[0]:.2f} | {expert[0]:.2f} | {agent[0] / expert[0]:.1f}x |"
+        seconds = [f"{agent[0]:.2f}", f"{expert[0]:.2f}", f"{agent[0] / expert[0]:.1f}x"]
+        line = md_row(env_id, length, f"{agent[1]:,}", "yes" if agent[2] else "no", *seconds)
         print(line, flush=True)
         lines.append(line)
-    (RESULTS / "npi_speed.md").write_text("\n".join(lines) + "\n")
+    write_markdown("npi_speed.md", lines)
 
 
 if __name__ == "__main__":

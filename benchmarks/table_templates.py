@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import re
-from pathlib import Path
 
 import numpy as np
 
+from common import command_line, write_markdown
 from npi_gym import tables as T
 
-RESULTS = Path(__file__).parent / "results"
 PAPER = {  # setting: (test templates, test templates seen in training %)
     "1col": (23, 100.0),
     "3col": (307, 100.0),
@@ -95,7 +94,7 @@ def main() -> None:
         "uniform in 1..max, training tables wide enough for the last columns are rare; the paper's training",
         "draw seems to have had more of them.",
         "",
-        f"Command: `python benchmarks/table_templates.py --train {args.train} --test {args.test} --seed {args.seed}`",
+        f"Command: `{command_line(__file__, args)}`",
         "",
         "| setting | paper: test templates | ours: enumerated | ours: sampled test set "
         "| seen in training: ours | seen in training: paper | enumerated, words as W |",
@@ -107,10 +106,7 @@ def main() -> None:
             f"| {SETTING_NAMES[setting]} | {paper:,} | {every:,} | {sampled:,} "
             f"| {seen:.2f}% | {paper_seen:.2f}% | {words} |"
         )
-    report = "\n".join(lines) + "\n"
-    print(report)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "table_templates.md").write_text(report)
+    write_markdown("table_templates.md", lines, echo=True)
 
 
 if __name__ == "__main__":
