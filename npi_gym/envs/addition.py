@@ -70,7 +70,7 @@ class AdditionEnv(ProgramEnv):
     def _task_spaces(self) -> dict[str, spaces.Space]:
         return {"digits": spaces.MultiDiscrete([self.base + 1] * 4)}
 
-    def _sample_problem(self, length: int | None) -> tuple[str, str]:
+    def _sample_problem(self, length: int | None, program: str | None) -> tuple[str, str]:
         rng = self.np_random
         longest = int(rng.integers(self.min_length, self.max_length + 1)) if length is None else length
         lengths = [longest, int(rng.integers(1, longest + 1))]

@@ -72,7 +72,7 @@ class SortEnv(ProgramEnv):
             "flags": spaces.MultiBinary(5),
         }
 
-    def _sample_problem(self, length: int | None) -> tuple[int, ...]:
+    def _sample_problem(self, length: int | None, program: str | None) -> tuple[int, ...]:
         rng = self.np_random
         n = int(rng.integers(self.min_length, self.max_length + 1)) if length is None else length
         return tuple(rng.integers(0, self.max_value + 1, size=n).tolist())
