@@ -15,6 +15,7 @@ import numpy as np
 from gymnasium import spaces
 
 INVALID_CALL_MODES = ("noop", "raise")
+INT64 = np.dtype(np.int64)
 
 
 class InvalidCall(Exception):
@@ -85,7 +86,7 @@ class TaskEnv(gym.Env):
     def step(self, action: Any) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         if self._done:
             raise RuntimeError("the episode is over: call reset() before step()")
-        return self._step(self.check_action(action))
+        return self._step(self._read_action(action))
 
     def render(self) -> Any:
         if self.render_mode is None:
@@ -98,17 +99,19 @@ class TaskEnv(gym.Env):
         """The action's values in the action space's key order: an int per ``Discrete`` key, a tuple
         of ints per ``MultiDiscrete`` key; ``ValueError`` naming the space when the space does not
         contain it (booleans are not taken for ints)."""
-        if type(action) is dict and action.keys() == self._action_keys:
+        if type(action) is dict and action.keys() == self._action_keys:  # the common exact form, checked fast
             values = []
             for key, high in self._layout:
                 value = action[key]
                 if type(high) is int:
-                    if (type(value) is int or type(value) is np.int64) and 0 <= value < high:
-                        values.append(int(value))
-                        continue
-                elif type(value) is np.ndarray and value.dtype == np.int64 and value.shape == (len(high),):
+                    if type(value) is int or type(value) is np.int64:
+                        value = int(value)
+                        if 0 <= value < high:
+                            values.append(value)
+                            continue
+                elif type(value) is np.ndarray and value.dtype is INT64 and value.shape == (len(high),):
                     ints = tuple(value.tolist())
-                    if all(0 <= x < h for x, h in zip(ints, high)):
+                    if min(ints) >= 0 and all(map(int.__lt__, ints, high)):
                         values.append(ints)
                         continue
                 break
@@ -133,12 +136,16 @@ class TaskEnv(gym.Env):
         return self._flat_action_mask()
 
     # ----------------------------------------------------------------- task hooks (subclasses)
+    def _read_action(self, action: Any) -> Any:
+        """The action as ``_step`` takes it; ``check_action``'s values unless a subclass reads its own form."""
+        return self.check_action(action)
+
     def _begin(self, options: dict[str, Any]) -> None:
         """Set up a new episode from the (name-checked) reset options."""
         raise NotImplementedError
 
-    def _step(self, values: tuple[Any, ...]) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
-        """One step with an action already checked, given as ``check_action`` returns it."""
+    def _step(self, action: Any) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
+        """One step with an action already checked, as ``_read_action`` returns it."""
         raise NotImplementedError
 
     def _observation(self) -> dict[str, Any]:

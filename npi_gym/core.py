@@ -8,7 +8,7 @@ from typing import Any, Callable, ClassVar, Iterator
 import numpy as np
 from gymnasium import spaces
 
-from npi_gym.base import InvalidCall, TaskEnv
+from npi_gym.base import INT64, InvalidCall, TaskEnv
 from npi_gym.programs import Call, ProgramSet
 
 __all__ = ["InvalidCall", "ProgramEnv", "check_int"]
@@ -88,6 +88,7 @@ class ProgramEnv(TaskEnv):
         self._start: tuple[Any, Call, Any] | None = None
         self._steps = 0
         super().__init__(invalid_call=invalid_call, render_mode=render_mode)
+        self._n_programs = len(p)
         keys = list(self.action_space.spaces)
         self._program_at, self._args_at = keys.index("program"), keys.index("args")
 
@@ -161,8 +162,25 @@ class ProgramEnv(TaskEnv):
         self._start = (self._get_state(), opening, self._target)
         self._open(opening)
 
-    def _step(self, values: tuple[Any, ...]) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
-        call = Call(values[self._program_at], values[self._args_at])
+    def _read_action(self, action: Any) -> Call:
+        """The Call of an action: an int and an int64 array are read here, any other form by the space."""
+        if type(action) is dict and len(action) == 2:
+            program, args = action.get("program"), action.get("args")
+            if (
+                (type(program) is int or type(program) is np.int64)
+                and type(args) is np.ndarray
+                and args.dtype is INT64
+                and args.shape == (3,)
+            ):
+                program = int(program)
+                a0, a1, a2 = args.tolist()
+                s0, s1, s2 = self.programs.arg_sizes
+                if 0 <= program < self._n_programs and 0 <= a0 < s0 and 0 <= a1 < s1 and 0 <= a2 < s2:
+                    return Call(program, (a0, a1, a2))
+        values = self.check_action(action)
+        return Call(values[self._program_at], values[self._args_at])
+
+    def _step(self, call: Call) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         self._history.append(call)
         reason = self._execute(call)
         if reason is not None and self.invalid_call == "raise":
@@ -202,8 +220,7 @@ class ProgramEnv(TaskEnv):
 
     def action_to_call(self, action: dict[str, Any]) -> Call:
         """The Call an action stands for; ``ValueError`` naming the space if it is outside it."""
-        values = self.check_action(action)
-        return Call(values[self._program_at], values[self._args_at])
+        return self._read_action(action)
 
     @property
     def stack(self) -> tuple[str, ...]:
@@ -360,17 +377,13 @@ class ProgramEnv(TaskEnv):
         obs["args"] = np.array(call.args, dtype=np.int64)
         return obs
 
-    def _running(self) -> int:
-        """The running program's id; 0 once the episode's opening program has returned."""
-        return self._frames[-1].call.program if self._frames else 0
-
     def _action_mask(self) -> dict[str, Any]:
-        program_mask, (a0, a1, a2) = self.programs.action_masks[self._running()]
+        program_mask, (a0, a1, a2) = self.programs.action_masks[self._frames[-1].call.program if self._frames else 0]
         return {"program": program_mask.copy(), "args": (a0.copy(), a1.copy(), a2.copy())}
 
     def _flat_action_mask(self) -> np.ndarray:
-        """Which of ``self.programs.calls`` the running program may make now."""
-        return self.programs.flat_masks[self._running()].copy()
+        """Which of ``self.programs.calls`` the running program may make now (0: the episode is over)."""
+        return self.programs.flat_masks[self._frames[-1].call.program if self._frames else 0].copy()
 
     @property
     def flat_actions(self) -> tuple[dict[str, Any], ...]:
