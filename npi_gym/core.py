@@ -55,7 +55,9 @@ class ProgramEnv(TaskEnv):
         if table is None:
             return
         missing = [
-            f"expert_{p.name}" for p in table.programs[1:] if not p.primitive and not callable(getattr(cls, f"expert_{p.name}", None))
+            f"expert_{p.name}"
+            for p in table.programs[1:]
+            if not p.primitive and not callable(getattr(cls, f"expert_{p.name}", None))
         ]
         if missing:
             raise TypeError(
@@ -378,7 +380,8 @@ class ProgramEnv(TaskEnv):
         return obs
 
     def _action_mask(self) -> dict[str, Any]:
-        program_mask, (a0, a1, a2) = self.programs.action_masks[self._frames[-1].call.program if self._frames else 0]
+        running = self._frames[-1].call.program if self._frames else 0
+        program_mask, (a0, a1, a2) = self.programs.action_masks[running]
         return {"program": program_mask.copy(), "args": (a0.copy(), a1.copy(), a2.copy())}
 
     def _flat_action_mask(self) -> np.ndarray:

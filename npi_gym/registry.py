@@ -50,12 +50,11 @@ ENTRIES: tuple[Entry, ...] = (
     *(Entry(env_id, TABLE_ENTRY_POINT, "table", kwargs) for env_id, kwargs in TABLE_ENV_IDS.items()),
 )
 
+_FAMILY = {f.name: f for f in FAMILIES}
 ENV_IDS: tuple[str, ...] = tuple(e.id for e in ENTRIES)
 FAMILY_IDS: dict[str, tuple[str, ...]] = {f.name: tuple(e.id for e in ENTRIES if e.family == f.name) for f in FAMILIES}
 """family name -> its ids, in registration order"""
-PROGRAM_CALL_IDS: tuple[str, ...] = tuple(
-    e.id for e in ENTRIES if next(f for f in FAMILIES if f.name == e.family).program_calls
-)
+PROGRAM_CALL_IDS: tuple[str, ...] = tuple(e.id for e in ENTRIES if _FAMILY[e.family].program_calls)
 """the ids of program-call envs (ProgramEnv subclasses)"""
 
 
@@ -63,7 +62,7 @@ def family_of(env_id: str) -> Family:
     """The family of a registered id; ``ValueError`` listing the ids when it is not one of the suite's."""
     for e in ENTRIES:
         if e.id == env_id:
-            return next(f for f in FAMILIES if f.name == e.family)
+            return _FAMILY[e.family]
     raise ValueError(f"{env_id!r} is not an npi-gym id; the ids are {', '.join(ENV_IDS)}")
 
 

@@ -44,7 +44,6 @@ class Setting:
         return self.numeric_columns + self.text_columns
 
 
-
 @dataclass(frozen=True)
 class PaperSetting:
     """One setting of the paper: its key, env id and Setting, and what the paper reports for it.
