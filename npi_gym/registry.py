@@ -58,14 +58,6 @@ PROGRAM_CALL_IDS: tuple[str, ...] = tuple(e.id for e in ENTRIES if _FAMILY[e.fam
 """the ids of program-call envs (ProgramEnv subclasses)"""
 
 
-def family_of(env_id: str) -> Family:
-    """The family of a registered id; ``ValueError`` listing the ids when it is not one of the suite's."""
-    for e in ENTRIES:
-        if e.id == env_id:
-            return _FAMILY[e.family]
-    raise ValueError(f"{env_id!r} is not an npi-gym id; the ids are {', '.join(ENV_IDS)}")
-
-
 def register_all() -> None:
     """Register every entry with Gymnasium (ids already registered are left as they are)."""
     for e in ENTRIES:
