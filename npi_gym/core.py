@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
-import operator
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterator
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from npi_gym.base import INT64, InvalidCall, TaskEnv
 from npi_gym.programs import Call, ProgramSet
+
+__all__ = ["InvalidCall", "ProgramEnv", "check_int"]
 
 RETURN_CALL = Call(0, (0, 0, 0))
 RESET_OPTIONS = ("problem", "length", "program")
@@ -25,10 +25,6 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     raise ValueError(f"{name} must be an integer {accepted}, got {value!r}")
 
 
-class InvalidCall(Exception):
-    """A call the program table or the task forbids, raised when made with ``invalid_call="raise"``."""
-
-
 @dataclass
 class Frame:
     """One running program: its call, its expert routine and whether the agent has followed it."""
@@ -39,30 +35,35 @@ class Frame:
     on_track: bool = True
 
 
-class ProgramEnv(gym.Env):
+class ProgramEnv(TaskEnv):
     """Base class of the NPI task envs: each ``step`` is one program call.
 
     A subclass declares ``programs`` (its ProgramSet without the recursive flag), ``root`` (the
     program an episode opens) and the task hooks below; one expert routine per non-primitive program
-    as a method ``expert_<NAME>`` that yields the text of each call it makes, in order.
+    as a method ``expert_<NAME>`` that yields the text of each call it makes, in order (checked when
+    the subclass is defined).
     """
 
     programs: ClassVar[ProgramSet]
     root: ClassVar[str]
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    reset_options = RESET_OPTIONS
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> "ProgramEnv":
-        accepted = [
-            name
-            for name, p in inspect.signature(cls.__init__).parameters.items()
-            if name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table = getattr(cls, "programs", None)
+        if table is None:
+            return
+        missing = [
+            f"expert_{p.name}"
+            for p in table.programs[1:]
+            if not p.primitive and not callable(getattr(cls, f"expert_{p.name}", None))
         ]
-        unknown = sorted(set(kwargs) - set(accepted))
-        if unknown:
+        if missing:
             raise TypeError(
-                f"{cls.__name__} got unknown keyword argument(s) {unknown}; accepted: {accepted}"
+                f"{cls.__name__} declares non-primitive programs without an expert routine: define "
+                f"{', '.join(missing)} (a generator yielding the text of each call the program makes)"
             )
-        return super().__new__(cls)
 
     def __init__(
         self,
@@ -70,17 +71,9 @@ class ProgramEnv(gym.Env):
         invalid_call: str = "noop",
         render_mode: str | None = None,
     ) -> None:
-        if invalid_call not in ("noop", "raise"):
-            raise ValueError(f"invalid_call must be 'noop' or 'raise', got {invalid_call!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
-            )
         table = type(self).programs
         self.programs = ProgramSet(table.programs[1:], recursive=bool(recursive))
         self.recursive = bool(recursive)
-        self.invalid_call = invalid_call
-        self.render_mode = render_mode
         p = self.programs
         self.action_space = spaces.Dict(
             {"program": spaces.Discrete(len(p)), "args": spaces.MultiDiscrete(p.arg_sizes)}
@@ -92,25 +85,23 @@ class ProgramEnv(gym.Env):
                 "args": spaces.MultiDiscrete(p.arg_sizes),
             }
         )
-        self._n_programs = len(p)
-        self._masks = [self._mask_for(i) for i in range(len(p))]
-        self._flat_masks = [
-            np.array([allowed[c.program] for c in p.calls], dtype=bool)
-            for allowed in (self._allowed(i) for i in range(len(p)))
-        ]
         self._frames: list[Frame] = []
         self._history: list[Call] = []
         self._start: tuple[Any, Call, Any] | None = None
         self._steps = 0
-        self._done = True
+        super().__init__(invalid_call=invalid_call, render_mode=render_mode)
+        self._n_programs = len(p)
+        keys = list(self.action_space.spaces)
+        self._program_at, self._args_at = keys.index("program"), keys.index("args")
 
     # ----------------------------------------------------------------- task hooks (subclasses)
     def _task_spaces(self) -> dict[str, spaces.Space]:
         """The task's own observation keys: what the paper's encoder sees, fixed size."""
         raise NotImplementedError
 
-    def _sample_problem(self, length: int | None) -> Any:
-        """A random problem (of size ``length`` when given), drawn with ``self.np_random``."""
+    def _sample_problem(self, length: int | None, program: str | None) -> Any:
+        """A random problem drawn with ``self.np_random``: of size ``length`` when given, and one in
+        which the expert calls ``program`` when the episode opens at that sub-program (None: the root)."""
         raise NotImplementedError
 
     def _check_problem(self, problem: Any) -> Any:
@@ -147,26 +138,22 @@ class ProgramEnv(gym.Env):
     def _render_image(self) -> np.ndarray:
         raise NotImplementedError
 
-    # ----------------------------------------------------------------- gymnasium API
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = sorted(set(options) - set(RESET_OPTIONS))
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {unknown}; accepted: {list(RESET_OPTIONS)}")
-        length = options.get("length")
-        if "problem" in options:
-            problem = self._check_problem(options["problem"])
-        else:
-            problem = self._sample_problem(None if length is None else check_int("options['length']", length, 1))
-        self.problem = problem
-        self._load(problem)
+    # ----------------------------------------------------------------- episodes
+    def _begin(self, options: dict[str, Any]) -> None:
         program = options.get("program", self.root)
         if program not in self.programs.ids or self.programs[program].primitive or program == "RETURN":
             callable_ = [p.name for p in self.programs.programs[1:] if not p.primitive]
             raise ValueError(f"options['program'] must be one of {callable_}, got {program!r}")
+        length = options.get("length")
+        if "problem" in options:
+            problem = self._check_problem(options["problem"])
+        else:
+            problem = self._sample_problem(
+                None if length is None else check_int("options['length']", length, 1),
+                None if program == self.root else program,
+            )
+        self.problem = problem
+        self._load(problem)
         if program == self.root:
             opening, self._target = Call(self.programs.ids[program], (0, 0, 0)), None
             expert_steps, deepest = self._measure_expert()
@@ -176,14 +163,26 @@ class ProgramEnv(gym.Env):
         self._max_depth = 2 * deepest + 2 if self.recursive else self.programs.depth(program)
         self._start = (self._get_state(), opening, self._target)
         self._open(opening)
-        return self._observation(), self._info(None)
 
-    def step(
-        self, action: dict[str, Any]
-    ) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
-        if self._done:
-            raise RuntimeError("the episode is over: call reset() before step()")
-        call = self._as_call(action)
+    def _read_action(self, action: Any) -> Call:
+        """The Call of an action: an int and an int64 array are read here, any other form by the space."""
+        if type(action) is dict and len(action) == 2:
+            program, args = action.get("program"), action.get("args")
+            if (
+                (type(program) is int or type(program) is np.int64)
+                and type(args) is np.ndarray
+                and args.dtype is INT64
+                and args.shape == (3,)
+            ):
+                program = int(program)
+                a0, a1, a2 = args.tolist()
+                s0, s1, s2 = self.programs.arg_sizes
+                if 0 <= program < self._n_programs and 0 <= a0 < s0 and 0 <= a1 < s1 and 0 <= a2 < s2:
+                    return Call(program, (a0, a1, a2))
+        values = self.check_action(action)
+        return Call(values[self._program_at], values[self._args_at])
+
+    def _step(self, call: Call) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         self._history.append(call)
         reason = self._execute(call)
         if reason is not None and self.invalid_call == "raise":
@@ -200,12 +199,8 @@ class ProgramEnv(gym.Env):
         self._done = terminated or truncated
         return self._observation(), reward, terminated, truncated, self._info(reason)
 
-    def render(self) -> str | np.ndarray | None:
-        if self.render_mode == "ansi":
-            return self._render_text()
-        if self.render_mode == "rgb_array":
-            return self._render_image()
-        return None
+    def _render(self) -> str | np.ndarray:
+        return self._render_text() if self.render_mode == "ansi" else self._render_image()
 
     # ----------------------------------------------------------------- public helpers
     def expert_action(self) -> dict[str, Any] | None:
@@ -227,7 +222,7 @@ class ProgramEnv(gym.Env):
 
     def action_to_call(self, action: dict[str, Any]) -> Call:
         """The Call an action stands for; ``ValueError`` naming the space if it is outside it."""
-        return self._as_call(action)
+        return self._read_action(action)
 
     @property
     def stack(self) -> tuple[str, ...]:
@@ -377,27 +372,6 @@ class ProgramEnv(gym.Env):
         self._set_state(before)
         return opened, after, steps, deepest
 
-    def _as_call(self, action: Any) -> Call:
-        s0, s1, s2 = self.programs.arg_sizes
-        try:
-            program, args = action["program"], action["args"]
-            if isinstance(args, np.ndarray):
-                if args.dtype.kind not in "iu":
-                    raise TypeError
-                a0, a1, a2 = args.tolist()
-            else:
-                a0, a1, a2 = (operator.index(a) for a in args)
-            program = operator.index(program)
-            if 0 <= program < self._n_programs and 0 <= a0 < s0 and 0 <= a1 < s1 and 0 <= a2 < s2:
-                return Call(program, (a0, a1, a2))
-        except (KeyError, TypeError, IndexError, ValueError):
-            pass
-        raise ValueError(
-            f"action {action!r} is not in the action space {self.action_space}: expected "
-            f"{{'program': an int in [0, {len(self.programs)}), "
-            f"'args': 3 ints below {[s0, s1, s2]}}}"
-        )
-
     def _observation(self) -> dict[str, Any]:
         obs = self._observe()
         call = self._frames[-1].call if self._frames else RETURN_CALL
@@ -405,37 +379,14 @@ class ProgramEnv(gym.Env):
         obs["args"] = np.array(call.args, dtype=np.int64)
         return obs
 
-    def _info(self, reason: str | None) -> dict[str, Any]:
-        program = self._frames[-1].call.program if self._frames else 0
-        program_mask, (a0, a1, a2) = self._masks[program]
-        info: dict[str, Any] = {
-            "action_mask": {"program": program_mask.copy(), "args": (a0.copy(), a1.copy(), a2.copy())}
-        }
-        if reason is not None:
-            info["invalid_call"] = reason
-        return info
+    def _action_mask(self) -> dict[str, Any]:
+        running = self._frames[-1].call.program if self._frames else 0
+        program_mask, (a0, a1, a2) = self.programs.action_masks[running]
+        return {"program": program_mask.copy(), "args": (a0.copy(), a1.copy(), a2.copy())}
 
-    def _allowed(self, program: int) -> np.ndarray:
-        """Programs callable while ``program`` runs; once the episode is over (0), RETURN only."""
-        if program:
-            return self.programs.call_mask[program]
-        return np.arange(len(self.programs)) == 0
-
-    def _mask_for(self, program: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        """Masks for ``action_space.sample(mask=...)`` while ``program`` runs (0: episode over)."""
-        p = self.programs
-        allowed = self._allowed(program)
-        arg_masks = [np.zeros(n, dtype=np.int8) for n in p.arg_sizes]
-        for call in p.calls:
-            if allowed[call.program]:
-                for k in range(3):
-                    arg_masks[k][call.args[k]] = 1
-        return allowed.astype(np.int8), tuple(arg_masks)
-
-    def flat_action_mask(self) -> np.ndarray:
-        """Which of ``self.programs.calls`` the running program may make now."""
-        program = self._frames[-1].call.program if self._frames else 0
-        return self._flat_masks[program].copy()
+    def _flat_action_mask(self) -> np.ndarray:
+        """Which of ``self.programs.calls`` the running program may make now (0: the episode is over)."""
+        return self.programs.flat_masks[self._frames[-1].call.program if self._frames else 0].copy()
 
     @property
     def flat_actions(self) -> tuple[dict[str, Any], ...]:

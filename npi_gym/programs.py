@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, NamedTuple
 
@@ -91,6 +92,35 @@ class ProgramSet:
         """Programs ``name`` may call (itself included in the recursive variant)."""
         p = self[name]
         return p.calls + ((name,) if self.recursive and p.recursive else ())
+
+    def allowed(self, program: int) -> np.ndarray:
+        """Programs callable while ``program`` runs; once the episode is over (0), RETURN only."""
+        if program:
+            return self.call_mask[program]
+        return np.arange(len(self)) == 0
+
+    @functools.cached_property
+    def action_masks(self) -> tuple[tuple[np.ndarray, tuple[np.ndarray, ...]], ...]:
+        """Per running program id (0: episode over): the int8 masks of ``action_space.sample(mask=...)``,
+        one over programs and one per argument."""
+        masks = []
+        for program in range(len(self)):
+            allowed = self.allowed(program)
+            arg_masks = [np.zeros(n, dtype=np.int8) for n in self.arg_sizes]
+            for call in self.calls:
+                if allowed[call.program]:
+                    for k in range(3):
+                        arg_masks[k][call.args[k]] = 1
+            masks.append((allowed.astype(np.int8), tuple(arg_masks)))
+        return tuple(masks)
+
+    @functools.cached_property
+    def flat_masks(self) -> tuple[np.ndarray, ...]:
+        """Per running program id (0: episode over): which of ``calls`` it may make."""
+        return tuple(
+            np.array([allowed[c.program] for c in self.calls], dtype=bool)
+            for allowed in (self.allowed(i) for i in range(len(self)))
+        )
 
     def depth(self, name: str) -> int:
         """Frames on the stack when the deepest non-recursive call chain from ``name`` is running."""

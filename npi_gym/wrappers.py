@@ -8,21 +8,24 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from npi_gym.base import TaskEnv
+
 
 class FlatCalls(gym.Wrapper):
     """One ``Discrete`` action over every valid call of the task, with exact masks.
 
     ``action_masks()`` (for sb3-contrib's MaskablePPO) and ``info["action_mask"]`` (for
     ``action_space.sample(mask=...)``) mark the calls valid now. Works on any env whose unwrapped
-    object exposes ``flat_actions`` and ``flat_action_mask()``.
+    object is an ``npi_gym.TaskEnv`` (every npi-gym env).
     """
 
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)
         base = env.unwrapped
-        if not hasattr(base, "flat_actions") or not hasattr(base, "flat_action_mask"):
+        if not isinstance(base, TaskEnv):
             raise TypeError(
-                f"FlatCalls needs an env exposing flat_actions and flat_action_mask(); {base!r} does not"
+                "FlatCalls wraps npi-gym task envs (an env whose unwrapped object is an npi_gym.TaskEnv, "
+                f"e.g. gym.make('NPI-Sort-v0')); got {type(base).__name__}"
             )
         self.calls: tuple[dict[str, Any], ...] = tuple(base.flat_actions)
         self.action_space = spaces.Discrete(len(self.calls))

@@ -9,7 +9,7 @@ import numpy as np
 import npi_gym
 
 ALL_IDS = list(npi_gym.ENV_IDS)
-SCRATCH_PAD_IDS = [i for i in ALL_IDS if i.startswith(("NPI-Addition", "NPI-Sort"))]
+SCRATCH_PAD_IDS = [*npi_gym.FAMILY_IDS["addition"], *npi_gym.FAMILY_IDS["sort"]]
 
 
 def masked_random_actions(env: gym.Env, seed: int, steps: int) -> list[tuple[Any, ...]]:

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import npi_gym
 from npi_gym import FlatCalls
+from npi_gym.envs.addition import AdditionEnv
 from tests.conftest import SCRATCH_PAD_IDS
 
 # Each choice: (kind, a, b, c, d): kind 0 = follow the expert for up to a % 60 + 1 calls,
@@ -18,7 +20,7 @@ CHOICE = st.tuples(st.integers(0, 2), *(st.integers(0, 10_000) for _ in range(4)
 
 def solved_independently(base, problem) -> bool:
     """The task's success, computed without the env's code: int addition, sorted()."""
-    if hasattr(base, "pad"):
+    if isinstance(base, AdditionEnv):
         row = "".join("." if d == base.base else str(d) for d in base.pad[3])
         total = np.base_repr(int(problem[0], base.base) + int(problem[1], base.base), base.base)
         return row == total.rjust(len(row), ".")
@@ -26,7 +28,7 @@ def solved_independently(base, problem) -> bool:
 
 
 def check_invariants(base) -> None:
-    if hasattr(base, "pad"):
+    if isinstance(base, AdditionEnv):
         pad, ptr = base.pad, base.pointers
         assert pad.min() >= 0 and pad.max() <= base.base
         assert np.all((0 <= ptr) & (ptr < pad.shape[1]))
@@ -39,7 +41,7 @@ def check_invariants(base) -> None:
 
 def drive(env_id: str, seed: int, length: int, choices) -> tuple[int, int]:
     """Play the choices, checking every step; return (episodes solved, episodes ended unsolved)."""
-    kwargs = {"base": 2 + seed % 9} if "Addition" in env_id else {"max_value": 1 + seed % 20}
+    kwargs = {"base": 2 + seed % 9} if env_id in npi_gym.FAMILY_IDS["addition"] else {"max_value": 1 + seed % 20}
     env = FlatCalls(gym.make(env_id, **kwargs))
     env.reset(seed=seed, options={"length": length})
     solved = failed = 0

@@ -6,6 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+import npi_gym
 from npi_gym import InvalidCall
 from npi_gym.traces import rollout
 from tests.conftest import SCRATCH_PAD_IDS
@@ -102,14 +103,14 @@ SORT_LENGTHS = [2, 3, 5, 20, 60, 100]
 
 @pytest.mark.parametrize("env_id", SCRATCH_PAD_IDS)
 def test_expert_solves_every_size(env_id: str) -> None:
-    lengths = ADDITION_LENGTHS if "Addition" in env_id else SORT_LENGTHS
+    lengths = ADDITION_LENGTHS if env_id in npi_gym.FAMILY_IDS["addition"] else SORT_LENGTHS
     env = gym.make(env_id)
     for length in lengths:
         for seed in range(3 if length <= 20 else 1):
             trace = rollout(env, seed=seed, options={"length": length})
             assert trace.reward == 1.0, (length, seed, env.unwrapped.problem)
             assert len(trace) <= env.unwrapped.step_budget
-            if "Addition" in env_id:
+            if env_id in npi_gym.FAMILY_IDS["addition"]:
                 a, b = env.unwrapped.problem
                 assert max(map(len, (a, b))) == length
                 assert out_row_value(env) == int(a) + int(b) if length <= 1000 else True

@@ -19,26 +19,27 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from agents.neural_programmer.config import NPConfig
-from npi_gym.tables import (
+from npi_gym.envs.table import (
     MAX_NUMBERS,
     NO_NUMBER_PIVOT,
     NUM_WORDS,
+    NUMBER_TOKEN,
+    OPERATION_IDS,
+    OPERATION_TABLE,
     OPERATIONS,
     STEPS,
-    TOKEN_IDS,
     VOCABULARY,
     op_greater,
     op_lesser,
     op_text_match,
+    word_ids,
 )
 
-OP = {name: i for i, name in enumerate(OPERATIONS)}
-PIVOTED = ("greater", "lesser")
-WRITES = torch.tensor([name in ("sum", "count", "difference", "assign") for name in OPERATIONS])
+OP = OPERATION_IDS
+PIVOTED = tuple(op.name for op in OPERATION_TABLE if op.pivot)
+WRITES = torch.tensor([op.writes is not None for op in OPERATION_TABLE])
 """operations that write an answer (a scalar or a lookup)"""
-READS_COLUMN = torch.tensor([name in ("sum", "greater", "lesser", "assign", "text_match") for name in OPERATIONS])
-_NUM = TOKEN_IDS["<num>"]
-_WORD0 = TOKEN_IDS["word:0"]
+READS_COLUMN = torch.tensor([op.reads_column for op in OPERATION_TABLE])
 
 
 # ----------------------------------------------------------------------------------- features
@@ -94,11 +95,11 @@ def featurize(obs: dict[str, np.ndarray], dtype: torch.dtype = torch.float32, ro
     Tables are trimmed to ``rows`` rows (default: the longest table's).
     """
     question = obs["question"]
-    keep = (question != _NUM) & (question != 0)
+    keep = (question != NUMBER_TOKEN) & (question != 0)
     order = np.argsort(~keep, axis=1, kind="stable")
     tokens = np.where(np.take_along_axis(keep, order, 1), np.take_along_axis(question, order, 1), 0)
     lengths = keep.sum(1)
-    is_number = question == _NUM
+    is_number = question == NUMBER_TOKEN
     where, at = np.nonzero(is_number)
     ordinal = (np.cumsum(is_number, 1) - 1)[where, at]
     number_left = np.zeros((len(question), MAX_NUMBERS), dtype=np.int64)
@@ -110,10 +111,11 @@ def featurize(obs: dict[str, np.ndarray], dtype: torch.dtype = torch.float32, ro
     cells = row_mask[:, None, :, None] & obs["numeric_columns"].astype(bool)[:, None, None, :]
     pivots = np.where(obs["number_mask"].astype(bool), obs["numbers"], NO_NUMBER_PIVOT)
     word_tokens = obs["words"][:, :n_rows]
-    words = np.where(word_tokens >= _WORD0, word_tokens - _WORD0, -1)
+    words = word_ids(word_tokens)
     flags = np.zeros((len(question), NUM_WORDS), dtype=bool)
-    r, c = np.nonzero(question >= _WORD0)
-    flags[r, question[r, c] - _WORD0] = True
+    question_words = word_ids(question)
+    r, c = np.nonzero(question_words >= 0)
+    flags[r, question_words[r, c]] = True
 
     def t(array: np.ndarray, to: torch.dtype) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(to)
@@ -144,8 +146,10 @@ class Outputs:
     lookup: torch.Tensor
 
 
-_ROW_OPS = [OP[name] for name in ("greater", "lesser", "text_match", "and", "or", "reset")]
-_SCALAR_OPS = [OP[name] for name in ("sum", "count", "difference")]
+# the operations that leave a row selector, in the order soft_execute stacks them: those that read a
+# column first (greater, lesser, text_match), then and, or, reset; and those that write a scalar
+_ROW_OPS = sorted((i for i, op in enumerate(OPERATION_TABLE) if op.writes is None), key=lambda i: not OPERATION_TABLE[i].reads_column)
+_SCALAR_OPS = [i for i, op in enumerate(OPERATION_TABLE) if op.writes == "scalar"]
 
 
 def soft_execute(

@@ -30,7 +30,7 @@ from agents.neural_programmer.model import (
     stack_observations,
 )
 from agents.runs import CsvLog
-from npi_gym.tables import TOKEN_IDS, Example, Setting, dataset
+from npi_gym.envs.table import Example, Setting, dataset, is_word_token
 
 VALIDATION_SEED = 2_000_000_000
 """held-out test-split questions for the learning curves are seeded from here (final evaluations use agents.base.EVAL_SEED)"""
@@ -84,7 +84,7 @@ def wordings(f: Features) -> torch.Tensor:
     """An id per question (N,); questions that read alike once their numbers, text words and column names are
     set aside share one."""
     names = ((f.tokens[:, :, None] == f.column_names[:, None, :]) & f.column_mask[:, None, :]).any(-1)
-    words = f.tokens >= TOKEN_IDS["word:0"]
+    words = is_word_token(f.tokens)
     return torch.unique(torch.where(names, -1, torch.where(words, -2, f.tokens)), dim=0, return_inverse=True)[1]
 
 

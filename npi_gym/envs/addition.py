@@ -44,9 +44,57 @@ PROGRAMS = ProgramSet(
 class AdditionEnv(ProgramEnv):
     """Add two numbers column by column, right to left, as in the NPI paper.
 
+    ## Description
+
+    Two numbers written on the rows INP1 and INP2 of a scratch pad with the rows CARRY and OUT, four
+    pointers (one per row) and the programs ADD, ADD1, CARRY, LSHIFT, RSHIFT and the primitive ACT.
     The pad has ``max(len(a), len(b)) + 2`` columns: room for the final carry and one blank column
     where the expert sees that nothing is left and returns. Every pointer starts at the rightmost
-    column. A blank cell reads as the symbol ``base`` in the observation.
+    column. The expert: ADD repeats ADD1 (write the column's digit, CARRY when the sum reaches the
+    base) and LSHIFT until every input column is blank.
+
+    ## Action Space
+
+    ``Dict({"args": MultiDiscrete([2, 4, 10]), "program": Discrete(7)})``: a program id (RETURN is
+    0) and three arguments, which only ACT reads: ``PTR row LEFT|RIGHT`` or ``WRITE CARRY|OUT
+    digit``. A call the table forbids, undeclared arguments, a pointer moved off the pad or a digit
+    outside the base is an invalid call: nothing changes, ``info["invalid_call"]`` says why and the
+    step counts, or ``InvalidCall`` is raised with ``invalid_call="raise"``. An action outside the
+    action space raises ``ValueError`` naming the space.
+
+    ## Observation Space
+
+    ``digits`` (``MultiDiscrete([base + 1] * 4)``: the digits under the four pointers, the symbol
+    ``base`` for a blank cell), ``program`` (the running program's id) and ``args`` (its
+    arguments). The whole pad is ``env.unwrapped.pad``.
+
+    ## Rewards
+
+    1.0 when the opening program returns with the task solved (the sum on the output row) or, for a sub-program
+    episode, with the state the expert reaches from the same start; else 0.0.
+
+    ## Starting State
+
+    ``reset`` samples a problem and opens a frame for ADD. ``options`` may fix the problem
+    (``{"problem": (96, 125)}``), its size (``{"length": n}``: the longer operand has n digits, the other 1..n) or open the episode at
+    a sub-program (``{"program": "ADD1"}``: a state where the expert calls it, picked at random
+    along the expert's run).
+
+    ## Episode End
+
+    Terminated when the opening program returns. Truncated when the step budget (twice the expert's
+    steps on the problem, +2) or the call depth (the table's depth; recursive variant: twice the
+    expert's deepest stack, +2) runs out.
+
+    ## Arguments
+
+    ``min_length``, ``max_length`` (digits of the longer operand, default 1..10), ``base`` (2..10,
+    default 10), ``recursive`` (ADD calls itself instead of looping), ``invalid_call`` ("noop" or
+    "raise"), ``render_mode`` ("ansi", "rgb_array" or None).
+
+    ## Registered Configurations
+
+    ``NPI-Addition-v0`` and ``NPI-Addition-Recursive-v0`` (``recursive=True``).
     """
 
     programs = PROGRAMS
@@ -70,7 +118,7 @@ class AdditionEnv(ProgramEnv):
     def _task_spaces(self) -> dict[str, spaces.Space]:
         return {"digits": spaces.MultiDiscrete([self.base + 1] * 4)}
 
-    def _sample_problem(self, length: int | None) -> tuple[str, str]:
+    def _sample_problem(self, length: int | None, program: str | None) -> tuple[str, str]:
         rng = self.np_random
         longest = int(rng.integers(self.min_length, self.max_length + 1)) if length is None else length
         lengths = [longest, int(rng.integers(1, longest + 1))]

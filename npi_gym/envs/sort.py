@@ -42,10 +42,59 @@ PROGRAMS = ProgramSet(
 class SortEnv(ProgramEnv):
     """Bubble sort as in the NPI paper.
 
-    Pointers 1 and 2 range over the array's cells; pointer 3 counts finished sweeps and may stand on
-    the end position (the array's length), where the sort stops: an array of N values takes N
-    (BUBBLE, RESET) rounds. Moving a pointer off its range is an invalid call; the expert moves a
-    pointer only where it can (the last RSHIFT of a sweep moves pointer 1 alone).
+    ## Description
+
+    An array with three pointers and the programs BUBBLESORT, BUBBLE, RESET, BSTEP, COMPSWAP,
+    LSHIFT, RSHIFT and the primitive ACT. Pointers 1 and 2 range over the array's cells; pointer 3
+    counts finished sweeps and may stand on the end position (the array's length), where the sort
+    stops: an array of N values takes N (BUBBLE, RESET) rounds. Moving a pointer off its range is an
+    invalid call; the expert moves a pointer only where it can (the last RSHIFT of a sweep moves
+    pointer 1 alone).
+
+    ## Action Space
+
+    ``Dict({"args": MultiDiscrete([2, 3, 2]), "program": Discrete(9)})``: a program id (RETURN is
+    0) and three arguments, which only ACT reads: ``PTR 1|2|3 LEFT|RIGHT`` or ``SWAP 1 2``. A call
+    the table forbids, undeclared arguments or a pointer moved off its range is an invalid call:
+    nothing changes, ``info["invalid_call"]`` says why and the step counts, or ``InvalidCall`` is
+    raised with ``invalid_call="raise"``. An action outside the action space raises ``ValueError``
+    naming the space.
+
+    ## Observation Space
+
+    ``numbers`` (``MultiDiscrete([max_value + 1] * 2)``: the values under pointers 1 and 2),
+    ``flags`` (``MultiBinary(5)``: pointer 1 at the start, at the end, pointer 2 at the start, at
+    the end, the sweeps done), ``program`` and ``args``. The whole array is
+    ``env.unwrapped.array``.
+
+    ## Rewards
+
+    1.0 when the opening program returns with the task solved (the array sorted) or, for a sub-program
+    episode, with the state the expert reaches from the same start; else 0.0.
+
+    ## Starting State
+
+    ``reset`` samples a problem and opens a frame for BUBBLESORT. ``options`` may fix the problem
+    (``{"problem": [9, 2, 5]}``), its size (``{"length": n}``: n values) or open the episode at
+    a sub-program (``{"program": "BSTEP"}``: a state where the expert calls it, picked at random
+    along the expert's run).
+
+    ## Episode End
+
+    Terminated when the opening program returns. Truncated when the step budget (twice the expert's
+    steps on the problem, +2) or the call depth (the table's depth; recursive variant: twice the
+    expert's deepest stack, +2) runs out.
+
+    ## Arguments
+
+    ``min_length``, ``max_length`` (values per array, default 2..10), ``max_value`` (values drawn
+    from 0..max_value, default 9), ``recursive`` (BUBBLESORT, BSTEP and LSHIFT call themselves
+    instead of looping), ``invalid_call`` ("noop" or "raise"), ``render_mode`` ("ansi",
+    "rgb_array" or None).
+
+    ## Registered Configurations
+
+    ``NPI-Sort-v0`` and ``NPI-Sort-Recursive-v0`` (``recursive=True``).
     """
 
     programs = PROGRAMS
@@ -72,7 +121,7 @@ class SortEnv(ProgramEnv):
             "flags": spaces.MultiBinary(5),
         }
 
-    def _sample_problem(self, length: int | None) -> tuple[int, ...]:
+    def _sample_problem(self, length: int | None, program: str | None) -> tuple[int, ...]:
         rng = self.np_random
         n = int(rng.integers(self.min_length, self.max_length + 1)) if length is None else length
         return tuple(rng.integers(0, self.max_value + 1, size=n).tolist())

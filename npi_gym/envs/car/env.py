@@ -185,7 +185,6 @@ class CanonicalizeEnv(ProgramEnv):
         }
         self._settings = RenderSettings(image_size=self.image_size)
         self._cache = ViewCache(self._settings, cache_dir=cache_dir)
-        self._wanted: str | None = None
         self._target_frame: tuple[tuple[str, int, int], np.ndarray] | None = None
         super().__init__(recursive=False, invalid_call=invalid_call, render_mode=render_mode)
 
@@ -197,27 +196,22 @@ class CanonicalizeEnv(ProgramEnv):
             "target": spaces.MultiDiscrete([N_AZIMUTHS, N_ELEVATIONS]),
         }
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-        self._wanted = (options or {}).get("program")
-        return super().reset(seed=seed, options=options)
-
-    def _sample_problem(self, length: int | None) -> tuple[str, tuple[int, int], tuple[int, int]]:
+    def _sample_problem(self, length: int | None, program: str | None) -> tuple[str, tuple[int, int], tuple[int, int]]:
         rng = self.np_random
         model = self.models[int(rng.integers(len(self.models)))]
-        if length is None and self._wanted not in self._pair_calls:
+        if length is None and program not in self._pair_calls:
             pick = int(rng.integers(len(self._pairs)))
         else:
             ok = np.ones(len(self._pairs), dtype=bool)
             if length is not None:
                 ok &= self._pair_moves == length
-            if self._wanted in self._pair_calls:
-                ok &= self._pair_calls[self._wanted]
+            if program in self._pair_calls:
+                ok &= self._pair_calls[program]
             candidates = np.flatnonzero(ok)
             if len(candidates) == 0:
                 lengths = sorted(set(self._pair_moves.tolist()))
                 raise ValueError(f"no start pose in the start range needs {length} moves"
-                                 f"{' with ' + self._wanted if self._wanted else ''}; possible lengths: {lengths}")
+                                 f"{' with ' + program if program else ''}; possible lengths: {lengths}")
             pick = int(candidates[int(rng.integers(len(candidates)))])
         (s_az, s_el), (t_az, t_el) = self._pairs[pick]
         return model, (_az_deg(s_az), ELEVATIONS[s_el]), (_az_deg(t_az), ELEVATIONS[t_el])

@@ -1,67 +1,42 @@
-"""NPI-Table-v0 and its variants: the Neural Programmer's table questions, one operation per step."""
+"""TableEnv (NPI-Table-v0 and the paper's settings): a table question answered in four steps of (operation, column, pivot)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from npi_gym.core import InvalidCall
-from npi_gym.tables import (
-    COLUMN_NAMES,
-    COLUMN_OPERATIONS,
-    MAX_ABS_VALUE,
-    MAX_NUMBERS,
-    MAX_QUESTION_TOKENS,
-    MAX_ROWS,
+from npi_gym.base import InvalidCall, TaskEnv
+from npi_gym.envs.table.generator import Example, make_example, sample_example, sample_layout, sample_table
+from npi_gym.envs.table.grid import COLUMN_NAMES, MAX_ABS_VALUE, MAX_ROWS, TABLE_FORM, Table
+from npi_gym.envs.table.operations import (
     OPERATIONS,
-    PIVOT_OPERATIONS,
+    READS_COLUMN,
     STEPS,
-    TOKEN_IDS,
-    VOCABULARY,
+    USES_PIVOT,
     Answer,
-    Example,
     Outputs,
-    Setting,
     Step,
-    Table,
     answer_of,
     answers_match,
+    available_operations,
     initial_outputs,
-    is_number,
     lookup_cells,
-    make_example,
-    parse_question,
     run_step,
-    sample_example,
-    sample_layout,
-    sample_table,
+    why_unavailable,
 )
+from npi_gym.envs.table.questions import (
+    MAX_NUMBERS,
+    MAX_QUESTION_TOKENS,
+    VOCABULARY,
+    encode_tokens,
+    parse_question,
+    word_tokens,
+)
+from npi_gym.envs.table.settings import Setting
 
 RESET_OPTIONS = ("question", "table", "example")
-TABLE_ENV_IDS = {
-    "NPI-Table-v0": {"numeric_columns": 5},
-    "NPI-Table-1Col-v0": {"numeric_columns": 1},
-    "NPI-Table-3Col-v0": {"numeric_columns": 3},
-    "NPI-Table-5Col-v0": {"numeric_columns": 5},
-    "NPI-Table-10Col-v0": {"numeric_columns": 10},
-    "NPI-Table-Words-1Col-v0": {"numeric_columns": 1, "word_variability": True},
-    "NPI-Table-Words-5Col-v0": {"numeric_columns": 5, "word_variability": True},
-    "NPI-Table-Text-2Col-v0": {"numeric_columns": 1, "text_columns": 1},
-    "NPI-Table-Text-5Col-v0": {"numeric_columns": 3, "text_columns": 2},
-}
-_TEXT_MATCH = OPERATIONS.index("text_match")
-_USES_COLUMN = np.array([op in COLUMN_OPERATIONS for op in OPERATIONS])
-_USES_PIVOT = np.array([op in PIVOT_OPERATIONS for op in OPERATIONS])
-
-
-def register_table_envs() -> None:
-    """Register every NPI-Table id with Gymnasium."""
-    for env_id, kwargs in TABLE_ENV_IDS.items():
-        if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point="npi_gym.envs.table:TableEnv", kwargs=kwargs)
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -69,18 +44,70 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-class TableEnv(gym.Env):
-    """Answer a keyword question about a table in four steps of (operation, column, pivot).
+class TableEnv(TaskEnv):
+    """Answer a keyword question about a table in four steps, as the Neural Programmer does.
 
-    Observation: the question's token ids (numbers replaced by ``<num>``) and its numbers, the table
-    padded to 120 rows and the setting's columns (``table`` numeric values, ``words`` token ids,
-    masks), the column names' token ids, the step index, and the last step's row selector, scalar and lookup outputs. Reward 1.0
-    after the fourth step when the answer is right, else 0.0. An action naming a column or pivot that
-    does not exist, or ``text_match`` without text columns, does nothing (``info["invalid_call"]``
-    says why) unless ``invalid_call="raise"``.
+    ## Description
+
+    The Neural Programmer task (Neelakantan, Le & Sutskever, ICLR 2016): a synthetic table of
+    numbers (and, in the text settings, words ``word:0``..``word:9``) and a keyword question about
+    it, such as ``greater 50.32 C and lesser 20.21 E sum H``. Each step applies one operation
+    (``sum``, ``count``, ``difference``, ``greater``, ``lesser``, ``and``, ``or``, ``assign``,
+    ``reset``, ``text_match``) to one column, with one of the question's numbers as pivot; the
+    answer is the output of the last step that wrote one (a scalar, or the cells ``assign`` marks).
+    ``npi_gym.envs.table`` documents the generator's and the executor's rules.
+
+    ## Action Space
+
+    ``Dict({"column": Discrete(C), "operation": Discrete(10), "pivot": Discrete(2)})``, C the
+    setting's most columns. ``column`` counts only for operations that read one and ``pivot`` only
+    for ``greater``/``lesser``. A column or pivot the table or question lacks, or ``text_match``
+    without a text column, is an invalid call: nothing changes, ``info["invalid_call"]`` says why and
+    the step counts, or ``InvalidCall`` is raised with ``invalid_call="raise"``. An action outside the
+    action space raises ``ValueError`` naming the space.
+
+    ## Observation Space
+
+    A ``Dict``: ``question`` (token ids, numbers replaced by ``<num>``, 0-padded), ``numbers`` and
+    ``number_mask`` (the question's numbers), ``table`` (values, padded to 120 rows and C columns),
+    ``words`` (token ids of the text cells), ``row_mask``, ``numeric_columns``, ``text_columns``,
+    ``column_names`` (token ids), ``step`` (0..4), and the last step's ``row_selector``, ``scalar``
+    and ``lookup`` outputs.
+
+    ## Rewards
+
+    1.0 after the fourth step when the answer is right (a scalar within 0.05 of the truth, a lookup
+    the same set of cells), else 0.0.
+
+    ## Starting State
+
+    ``reset`` draws a table and a question of the setting and split. ``options`` may give a
+    ``question`` (text; a random table of the setting that fits it unless ``table`` is given too), a
+    ``table`` (an ``npi_gym.envs.table.Table`` or a mapping like ``{"A": [4.0, -1.5], "B":
+    ["word:7", "word:2"]}``; with no question, a random question about it), or an ``example``
+    (an ``Example``, given alone).
+
+    ## Episode End
+
+    The episode terminates after four steps; it is never truncated.
+
+    ## Arguments
+
+    ``numeric_columns`` (1..10, default 5), ``text_columns`` (default 0), ``word_variability``
+    (keywords drawn from their synonyms), ``split`` ("train": 30..100 rows, values in [-100, 100],
+    tables of 1..max columns of each kind; "test": 120 rows, values in [-200, 200], the most
+    columns), ``invalid_call`` ("noop" or "raise"), ``render_mode`` ("ansi" or None).
+
+    ## Registered Configurations
+
+    ``NPI-Table-v0`` (the defaults: 5 numeric columns) and the paper's settings:
+    ``NPI-Table-1Col-v0``, ``-3Col-v0``, ``-5Col-v0``, ``-10Col-v0`` (numeric columns),
+    ``NPI-Table-Words-1Col-v0``, ``-Words-5Col-v0`` (word variability), ``NPI-Table-Text-2Col-v0``
+    (1 numeric, 1 text column) and ``-Text-5Col-v0`` (3 numeric, 2 text).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    reset_options = RESET_OPTIONS
 
     def __init__(
         self,
@@ -90,23 +117,11 @@ class TableEnv(gym.Env):
         split: str = "train",
         invalid_call: str = "noop",
         render_mode: str | None = None,
-        **unknown: Any,
     ) -> None:
-        if unknown:
-            accepted = [
-                "numeric_columns", "text_columns", "word_variability", "split", "invalid_call", "render_mode",
-            ]
-            raise TypeError(f"TableEnv got unknown keyword argument(s) {sorted(unknown)}; accepted: {accepted}")
         self.setting = Setting(numeric_columns, text_columns, word_variability)
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-        if invalid_call not in ("noop", "raise"):
-            raise ValueError(f"invalid_call must be 'noop' or 'raise', got {invalid_call!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.split = split
-        self.invalid_call = invalid_call
-        self.render_mode = render_mode
         columns = self.setting.max_columns
         self.action_space = spaces.Dict(
             {
@@ -137,29 +152,26 @@ class TableEnv(gym.Env):
         )
         self.flat_actions: tuple[dict[str, int], ...] = tuple(
             {"operation": o, "column": c, "pivot": p}
-            for o, op in enumerate(OPERATIONS)
-            for c in (range(columns) if op in COLUMN_OPERATIONS else (0,))
-            for p in (range(MAX_NUMBERS) if op in PIVOT_OPERATIONS else (0,))
+            for o in range(len(OPERATIONS))
+            for c in (range(columns) if READS_COLUMN[o] else (0,))
+            for p in (range(MAX_NUMBERS) if USES_PIVOT[o] else (0,))
         )
         self._flat_arrays = tuple(np.array([a[k] for a in self.flat_actions]) for k in ("operation", "column", "pivot"))
         self.example: Example | None = None
-        self._done = True
+        super().__init__(invalid_call=invalid_call, render_mode=render_mode, value_names={"operation": OPERATIONS})
+        keys = list(self.action_space.spaces)
+        self._order = tuple(keys.index(k) for k in ("operation", "column", "pivot"))
 
-    # ----------------------------------------------------------------- gymnasium API
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        super().reset(seed=seed)
-        self.example = self._example(dict(options or {}))
+    # ----------------------------------------------------------------- episodes
+    def _begin(self, options: dict[str, Any]) -> None:
+        self.example = self._example(options)
         self._load()
-        return self._observation(), self._info(None)
 
-    def step(self, action: dict[str, Any]) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
-        if self._done:
-            raise RuntimeError("the episode is over: call reset() before step()")
+    def _step(self, values: tuple[Any, ...]) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
         example = self.example
         assert example is not None
-        op, column, pivot = self._as_triple(action)
+        o, c, p = self._order
+        op, column, pivot = values[o], values[c], values[p]
         reason = self._why_invalid(op, column, pivot)
         if reason is not None and self.invalid_call == "raise":
             raise InvalidCall(reason)
@@ -177,9 +189,7 @@ class TableEnv(gym.Env):
         reward = 1.0 if terminated and answers_match(self.prediction, example.answer) else 0.0
         return self._observation(), reward, terminated, False, self._info(reason)
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi" or self.example is None:
-            return None
+    def _render(self) -> str:
         return self._render_text()
 
     # ----------------------------------------------------------------- public helpers
@@ -195,15 +205,11 @@ class TableEnv(gym.Env):
         """The answer the steps so far wrote (a scalar or a set of (row, column) cells), or None."""
         return answer_of(self._steps, self._outputs[1:])
 
-    def flat_action_mask(self) -> np.ndarray:
-        """Which of ``flat_actions`` are valid now."""
+    def _flat_action_mask(self) -> np.ndarray:
         return self._flat_mask
 
     # ----------------------------------------------------------------- machinery
     def _example(self, options: dict[str, Any]) -> Example:
-        unknown = sorted(set(options) - set(RESET_OPTIONS))
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {unknown}; accepted: {list(RESET_OPTIONS)}")
         if "example" in options:
             if len(options) > 1 or not isinstance(options["example"], Example):
                 raise ValueError("options['example'] must be an npi_gym.tables.Example, given alone")
@@ -212,7 +218,7 @@ class TableEnv(gym.Env):
             return example
         table = options.get("table")
         if table is not None:
-            table = self._check_table(table if isinstance(table, Table) else Table.from_columns(table))
+            table = self._check_table(self._table_option(table))
         if "question" not in options:
             return sample_example(self.np_random, self.setting, self.split, table)
         question = options["question"]
@@ -221,6 +227,17 @@ class TableEnv(gym.Env):
         if table is None:
             table = self._table_for(question)
         return make_example(question, table)
+
+    def _table_option(self, table: Table | Mapping[str, Any]) -> Table:
+        if isinstance(table, Table):
+            return table
+        try:
+            return Table.from_columns(table)
+        except ValueError as error:
+            raise ValueError(
+                f"options['table'] is an npi_gym.envs.table.Table or {TABLE_FORM} (at most "
+                f"{self.setting.max_columns} columns in this env); {error}"
+            ) from None
 
     def _check_table(self, table: Table) -> Table:
         if table.shape[1] > self.setting.max_columns:
@@ -268,18 +285,18 @@ class TableEnv(gym.Env):
         self._done = False
 
         question = np.zeros(MAX_QUESTION_TOKENS, dtype=np.int64)
-        ids = [TOKEN_IDS["<num>"] if is_number(t) else TOKEN_IDS[t] for t in example.tokens]
+        ids = encode_tokens(example.tokens)
         question[: len(ids)] = ids
         numbers = np.zeros(MAX_NUMBERS, dtype=np.float32)
         numbers[: len(example.numbers)] = example.numbers
         values = np.zeros((MAX_ROWS, width), dtype=np.float32)
         values[:rows, :columns] = table.values
         words = np.zeros((MAX_ROWS, width), dtype=np.int64)
-        words[:rows, :columns] = np.where(table.words >= 0, table.words + TOKEN_IDS["word:0"], 0)
+        words[:rows, :columns] = word_tokens(table.words)
         numeric = np.zeros(width, dtype=np.int8)
         numeric[:columns] = table.numeric
         names = np.zeros(width, dtype=np.int64)
-        names[:columns] = [TOKEN_IDS[n] for n in table.names]
+        names[:columns] = encode_tokens(table.names)
         self._static = {
             "question": question,
             "numbers": numbers,
@@ -292,8 +309,7 @@ class TableEnv(gym.Env):
             "column_names": names,
         }
 
-        operation = np.ones(len(OPERATIONS), dtype=np.int8)
-        operation[_TEXT_MATCH] = int(not table.numeric.all())
+        operation = available_operations(table)
         pivots = max(1, len(example.numbers))
         self._masks = {
             "operation": operation,
@@ -303,31 +319,8 @@ class TableEnv(gym.Env):
         ops, cols, pivs = self._flat_arrays
         self._flat_mask = _readonly(
             operation.astype(bool)[ops]
-            & (~_USES_COLUMN[ops] | (cols < columns))
-            & (~_USES_PIVOT[ops] | (pivs < pivots))
-        )
-
-    def _as_triple(self, action: Any) -> tuple[int, int, int]:
-        try:
-            if set(action) == set(self.action_space.spaces):
-                triple = []
-                for key in ("operation", "column", "pivot"):
-                    value = action[key]
-                    if isinstance(value, np.ndarray) and value.shape == ():
-                        value = value.item()
-                    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-                        break
-                    if not 0 <= value < self.action_space[key].n:
-                        break
-                    triple.append(int(value))
-                else:
-                    return triple[0], triple[1], triple[2]
-        except TypeError:
-            pass
-        raise ValueError(
-            f"action {action!r} is not in the action space {self.action_space}: expected "
-            f"{{'operation': an int in [0, {len(OPERATIONS)}) (one of {OPERATIONS}), "
-            f"'column': an int in [0, {self.setting.max_columns}), 'pivot': an int in [0, {MAX_NUMBERS})}}"
+            & (~READS_COLUMN[ops] | (cols < columns))
+            & (~USES_PIVOT[ops] | (pivs < pivots))
         )
 
     def _why_invalid(self, op: int, column: int, pivot: int) -> str | None:
@@ -335,12 +328,12 @@ class TableEnv(gym.Env):
         assert example is not None
         name = OPERATIONS[op]
         columns = example.table.shape[1]
-        if op == _TEXT_MATCH and example.table.numeric.all():
-            return "text_match needs a text column; this table has none"
-        if name in COLUMN_OPERATIONS and column >= columns:
+        if not self._masks["operation"][op]:
+            return why_unavailable(name, example.table)
+        if READS_COLUMN[op] and column >= columns:
             return f"{name}: column {column} does not exist; this table has columns 0..{columns - 1}"
         pivots = max(1, len(example.numbers))
-        if name in PIVOT_OPERATIONS and pivot >= pivots:
+        if USES_PIVOT[op] and pivot >= pivots:
             return f"{name}: pivot {pivot} does not exist; this question has pivots 0..{pivots - 1}"
         return None
 
@@ -358,11 +351,8 @@ class TableEnv(gym.Env):
         obs["lookup"] = lookup
         return obs
 
-    def _info(self, reason: str | None) -> dict[str, Any]:
-        info: dict[str, Any] = {"action_mask": {key: mask.copy() for key, mask in self._masks.items()}}
-        if reason is not None:
-            info["invalid_call"] = reason
-        return info
+    def _action_mask(self) -> dict[str, Any]:
+        return {key: mask.copy() for key, mask in self._masks.items()}
 
     def _render_text(self, shown_rows: int = 5) -> str:
         example = self.example

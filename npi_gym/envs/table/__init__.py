@@ -1,0 +1,243 @@
+"""The Table task family (the Neural Programmer's synthetic table questions): env, operations, questions, generator.
+
+The paper (Neelakantan, Le & Sutskever, ICLR 2016) never published its generator; this one follows its
+description. Where the paper is silent, these are the rules (and ``tests/test_tables.py`` holds them):
+
+- Steps before step 0: "step t-k" for t-k < 0 is the initial state (every row selected, scalar 0, no
+  lookup cells), so ``and``/``or``/``difference`` at steps 0-2 read the initial values.
+- ``difference`` at step t is scalar(t-3) - scalar(t-1); "sum A diff count" runs as
+  sum A, reset, count, difference (= sum - count).
+- Pivots: ``greater``/``lesser`` compare with the question's number at the pivot index; a question with
+  no number has the single pivot -1.0 (the paper's "pivot -1").
+- Column kinds: ``sum``/``greater``/``lesser`` on a text column see no numbers (0, no rows);
+  ``text_match`` on a numeric column matches no row; ``assign`` prints the cells of any column.
+- ``text_match`` selects the rows whose entry in the column is any ``word:k`` of the question.
+- Comparisons are strict; ``greater``/``lesser`` look at every row, not only the selected ones.
+- The answer is the output of the last step that wrote one (``sum``, ``count``, ``difference``: a
+  scalar; ``assign``: the set of selected cells); none written means no answer. A scalar is correct when
+  within 0.05 of the truth (equal to the first decimal place), a lookup when it is the same set of cells.
+- Ground-truth programs have exactly four steps; shorter ones start with ``reset`` steps, so the
+  answer is written by the last step.
+- Table values and question numbers have two decimals. Text columns hold word:0..word:9 (uniform);
+  ``print`` and the numeric conditions use numeric columns; the two conditions of a logic template are of
+  different kinds (the paper's greater/lesser pairs, plus pairs with one text match in text settings).
+  A greater and a lesser condition on the same column get ordered numbers (``and``: between them;
+  ``or``: outside them), so those questions are not empty or the whole table by construction.
+- A question holds at most one ``word:k``: ``text_match`` matches any word of the question, so two
+  words in one question could not be told apart.
+- Text settings: columns are numeric 1..n and text 1..m in training (n, m at test), in random order.
+"""
+
+from __future__ import annotations
+
+from npi_gym.envs.table.grid import (
+    COLUMN_NAMES,
+    MAX_ABS_VALUE,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    NUM_WORDS,
+    TABLE_FORM,
+    WORDS,
+    Table,
+    word_id,
+)
+from npi_gym.envs.table.operations import (
+    COLUMN_OPERATIONS,
+    LOOKUP_OPERATIONS,
+    NO_NUMBER_PIVOT,
+    OPERATIONS,
+    OPERATION_IDS,
+    OPERATION_TABLE,
+    PIVOT_OPERATIONS,
+    READS_COLUMN,
+    SCALAR_OPERATIONS,
+    STEPS,
+    USES_PIVOT,
+    Answer,
+    Operation,
+    Outputs,
+    Step,
+    answer_of,
+    answers_match,
+    available_operations,
+    execute,
+    initial_outputs,
+    lookup_cells,
+    op_and,
+    op_assign,
+    op_count,
+    op_difference,
+    op_greater,
+    op_lesser,
+    op_or,
+    op_reset,
+    op_sum,
+    op_text_match,
+    pivot_value,
+    question_word_flags,
+    run_step,
+    why_unavailable,
+)
+from npi_gym.envs.table.questions import (
+    AGGREGATES,
+    CANONICAL,
+    CATEGORIES,
+    CONDITION_KINDS,
+    CONNECTIVES,
+    MAX_NUMBERS,
+    MAX_QUESTION_TOKENS,
+    NUMBER_TOKEN,
+    PAD_TOKEN,
+    SYNONYMS,
+    TOKEN_IDS,
+    VOCABULARY,
+    Condition,
+    Query,
+    Shape,
+    Term,
+    all_phrases,
+    encode_tokens,
+    fillings,
+    is_number,
+    is_word_token,
+    keywords,
+    parse_question,
+    query_of,
+    render,
+    shapes,
+    template_of,
+    word_ids,
+    word_tokens,
+)
+from npi_gym.envs.table.settings import (
+    DEFAULT_ENV_ID,
+    ENTRY_POINT,
+    PAPER,
+    PAPER_SETTINGS,
+    SETTINGS,
+    TABLE_ENV_IDS,
+    PaperSetting,
+    Setting,
+    setting_of,
+)
+from npi_gym.envs.table.generator import (
+    SPLITS,
+    Example,
+    all_templates,
+    dataset,
+    make_example,
+    sample_example,
+    sample_layout,
+    sample_numbers,
+    sample_phrases,
+    sample_query,
+    sample_question,
+    sample_table,
+    test_layouts,
+    value_range,
+)
+from npi_gym.envs.table.env import (
+    RESET_OPTIONS,
+    TableEnv,
+)
+
+__all__ = [
+    "AGGREGATES",
+    "Answer",
+    "CANONICAL",
+    "CATEGORIES",
+    "COLUMN_NAMES",
+    "COLUMN_OPERATIONS",
+    "CONDITION_KINDS",
+    "CONNECTIVES",
+    "Condition",
+    "DEFAULT_ENV_ID",
+    "ENTRY_POINT",
+    "Example",
+    "LOOKUP_OPERATIONS",
+    "MAX_ABS_VALUE",
+    "MAX_COLUMNS",
+    "MAX_NUMBERS",
+    "MAX_QUESTION_TOKENS",
+    "MAX_ROWS",
+    "NO_NUMBER_PIVOT",
+    "NUMBER_TOKEN",
+    "NUM_WORDS",
+    "OPERATIONS",
+    "OPERATION_IDS",
+    "OPERATION_TABLE",
+    "Operation",
+    "Outputs",
+    "PAD_TOKEN",
+    "PAPER",
+    "PAPER_SETTINGS",
+    "PIVOT_OPERATIONS",
+    "PaperSetting",
+    "Query",
+    "READS_COLUMN",
+    "RESET_OPTIONS",
+    "SCALAR_OPERATIONS",
+    "SETTINGS",
+    "SPLITS",
+    "STEPS",
+    "SYNONYMS",
+    "Setting",
+    "Shape",
+    "Step",
+    "TABLE_ENV_IDS",
+    "TABLE_FORM",
+    "TOKEN_IDS",
+    "Table",
+    "TableEnv",
+    "Term",
+    "USES_PIVOT",
+    "VOCABULARY",
+    "WORDS",
+    "all_phrases",
+    "all_templates",
+    "answer_of",
+    "answers_match",
+    "available_operations",
+    "dataset",
+    "encode_tokens",
+    "execute",
+    "fillings",
+    "initial_outputs",
+    "is_number",
+    "is_word_token",
+    "keywords",
+    "lookup_cells",
+    "make_example",
+    "op_and",
+    "op_assign",
+    "op_count",
+    "op_difference",
+    "op_greater",
+    "op_lesser",
+    "op_or",
+    "op_reset",
+    "op_sum",
+    "op_text_match",
+    "parse_question",
+    "pivot_value",
+    "query_of",
+    "question_word_flags",
+    "render",
+    "run_step",
+    "sample_example",
+    "sample_layout",
+    "sample_numbers",
+    "sample_phrases",
+    "sample_query",
+    "sample_question",
+    "sample_table",
+    "setting_of",
+    "shapes",
+    "template_of",
+    "test_layouts",
+    "value_range",
+    "why_unavailable",
+    "word_id",
+    "word_ids",
+    "word_tokens",
+]
