@@ -14,8 +14,9 @@ import platform
 
 import gymnasium as gym
 
-import npi_gym
+import npi_gym  # noqa: F401  (registers the ids)
 from common import car_rows, command_line, steps_per_second, write_csv, write_markdown
+from npi_gym.registry import FAMILY_IDS
 
 REFERENCE = "CartPole-v1"
 TARGET_RATIO = 3.0
@@ -30,11 +31,11 @@ def env_rate(env_id: str, seconds: float) -> tuple[float, int, int]:
 
 
 def scratch_pad_ids() -> list[str]:
-    return [i for i in npi_gym.ENV_IDS if i.startswith(("NPI-Addition", "NPI-Sort"))]
+    return [*FAMILY_IDS["addition"], *FAMILY_IDS["sort"]]
 
 
 def table_ids() -> list[str]:
-    return [i for i in npi_gym.ENV_IDS if i.startswith("NPI-Table")]
+    return list(FAMILY_IDS["table"])
 
 
 def table_rows(seconds: float) -> list[tuple[str, float, float]]:

@@ -31,27 +31,14 @@ from agents.neural_programmer.checkpoint import export_checkpoint, load_checkpoi
 from agents.neural_programmer.config import NPConfig
 from agents.neural_programmer.train import train
 from common import NP_PRETRAINED, RUNS, command_line, load_config, pyplot, save_figure, write_csv, write_markdown
-from npi_gym.tables import Example
+from npi_gym.envs.table import PAPER, Example
 
 NP_RUNS = RUNS / "neural_programmer"
-
-# setting: env id, the paper's label, test accuracy, test templates, test templates seen in training
-PAPER = {
-    "1col": ("NPI-Table-1Col-v0", "single column", 100.0, "23", 100.0),
-    "3col": ("NPI-Table-3Col-v0", "3 columns", 99.02, "307", 100.0),
-    "5col": ("NPI-Table-5Col-v0", "5 columns", 99.11, "1,231", 98.62),
-    "10col": ("NPI-Table-10Col-v0", "10 columns", 99.13, "7,900", 62.44),
-    "words-1col": ("NPI-Table-Words-1Col-v0", "word variability, 1 column", 96.49, "1,368", 100.0),
-    "words-5col": ("NPI-Table-Words-5Col-v0", "word variability, 5 columns", 88.99, "24,000", 31.31),
-    "text-2col": ("NPI-Table-Text-2Col-v0", "text match, 2 columns", 99.11, "1,125", 97.42),
-    "text-5col": ("NPI-Table-Text-5Col-v0", "text match, 5 columns", 98.03, "14,600", 31.02),
-}
-
 
 def setting_config(base: NPConfig, name: str) -> NPConfig:
     """``base`` with the setting's env and its run's fields from configs/neural_programmer.toml."""
     runs = load_config("neural_programmer")
-    return replace(base, env_id=PAPER[name][0], **{**runs["default"], **runs["setting"].get(name, {})})
+    return replace(base, env_id=PAPER[name].env_id, **{**runs["default"], **runs["setting"].get(name, {})})
 
 
 def kind(example: Example) -> str:
@@ -109,11 +96,12 @@ def results_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
         "|---|---|---:|---:|" + "---:|" * len(kinds) + "---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        env_id, label, paper, templates, seen = PAPER[r["setting"]]
+        paper = PAPER[r["setting"]]
         lines.append(
-            f"| {label} | {env_id} | {paper:.2f} | {r['accuracy']:.2f} | "
+            f"| {paper.label} | {paper.env_id} | {paper.accuracy:.2f} | {r['accuracy']:.2f} | "
             + " | ".join(f"{r['by_kind'].get(k, float('nan')):.1f}" for k in kinds)
-            + f" | {templates} | {r['test_templates']:,} | {seen:.2f} | {r['seen']:.2f} | {r['epochs']:g} | {r['train_minutes']:.1f} |"
+            + f" | {paper.test_templates:,} | {r['test_templates']:,} | {paper.seen_in_training:.2f} | {r['seen']:.2f} "
+            f"| {r['epochs']:g} | {r['train_minutes']:.1f} |"
         )
     return "\n".join(lines)
 
@@ -180,9 +168,9 @@ def main() -> None:
               "test_templates_in_eval", "seen_in_training", "paper_seen", "epochs", "updates", "train_minutes",
               "data_seconds", "eval_episodes"]
     write_csv("neural_programmer.csv", header, (
-        [r["setting"], PAPER[r["setting"]][0], PAPER[r["setting"]][2], f"{r['accuracy']:.2f}",
+        [r["setting"], PAPER[r["setting"]].env_id, PAPER[r["setting"]].accuracy, f"{r['accuracy']:.2f}",
          *(f"{r['by_kind'].get(k, float('nan')):.2f}" for k in ("aggregation", "comparison", "logic", "arithmetic")),
-         r["test_templates"], f"{r['seen']:.2f}", PAPER[r["setting"]][4], f"{r['epochs']:g}", r["updates"],
+         r["test_templates"], f"{r['seen']:.2f}", PAPER[r["setting"]].seen_in_training, f"{r['epochs']:g}", r["updates"],
          f"{r['train_minutes']:.1f}", f"{r['data_seconds']:.0f}", args.episodes]
         for r in rows
     ))

@@ -17,28 +17,7 @@ import re
 import numpy as np
 
 from common import command_line, write_markdown
-from npi_gym import tables as T
-
-PAPER = {  # setting: (test templates, test templates seen in training %)
-    "1col": (23, 100.0),
-    "3col": (307, 100.0),
-    "5col": (1231, 98.62),
-    "10col": (7900, 62.44),
-    "words-1col": (1368, 100.0),
-    "words-5col": (24000, 31.31),
-    "text-2col": (1125, 97.42),
-    "text-5col": (14600, 31.02),
-}
-SETTING_NAMES = {
-    "1col": "single column",
-    "3col": "3 columns",
-    "5col": "5 columns",
-    "10col": "10 columns",
-    "words-1col": "word variability, 1 column",
-    "words-5col": "word variability, 5 columns",
-    "text-2col": "text match, 2 columns",
-    "text-5col": "text match, 5 columns",
-}
+from npi_gym.envs import table as T
 
 
 def sampled_templates(setting: str, split: str, n: int, seed: int) -> set[str]:
@@ -61,7 +40,7 @@ def table_rows(train: int, test: int, seed: int) -> list[tuple]:
         test_set = sampled_templates(setting, "test", test, seed)
         train_set = sampled_templates(setting, "train", train, seed + 1)
         seen = 100.0 * len(test_set & train_set) / len(test_set)
-        paper, paper_seen = PAPER[setting]
+        paper, paper_seen = T.PAPER[setting].test_templates, T.PAPER[setting].seen_in_training
         rows.append((setting, paper, len(every), len(test_set), seen, paper_seen, len(abstract)))
     return rows
 
@@ -103,7 +82,7 @@ def main() -> None:
     for setting, paper, every, sampled, seen, paper_seen, abstract in rows:
         words = f"{abstract:,}" if T.SETTINGS[setting].text_columns else ""
         lines.append(
-            f"| {SETTING_NAMES[setting]} | {paper:,} | {every:,} | {sampled:,} "
+            f"| {T.PAPER[setting].label} | {paper:,} | {every:,} | {sampled:,} "
             f"| {seen:.2f}% | {paper_seen:.2f}% | {words} |"
         )
     write_markdown("table_templates.md", lines, echo=True)
