@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from agents.base import EVAL_SEED, run_episodes
 from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.neural_programmer.checkpoint import CheckpointError, load_checkpoint
-from agents.neural_programmer.cli import eval_main, train_main
+from agents.cli import main
 from agents.neural_programmer.config import NPConfig
 from agents.neural_programmer.model import Features, featurize, soft_execute, stack_observations
 from agents.neural_programmer.train import train
@@ -126,7 +126,7 @@ def test_corrupt_or_foreign_checkpoint_fails_clearly(tmp_path, capsys) -> None:
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="truncated or corrupted"):
         load_checkpoint(path)
-    assert eval_main([str(path)]) == 2
+    assert main(["eval", str(path)]) == 2
     assert "truncated or corrupted" in capsys.readouterr().err
     other = tmp_path / "other.pt"
     torch.save({"model": {}}, other)
@@ -137,11 +137,11 @@ def test_corrupt_or_foreign_checkpoint_fails_clearly(tmp_path, capsys) -> None:
 def test_cli_trains_and_evaluates(tmp_path, capsys) -> None:
     path = tmp_path / "cli.pt"
     argv = ["--env", "NPI-Table-1Col-v0", "--examples", "50", "--epochs", "1", "--hidden", "16", "--embed", "8"]
-    assert train_main([*argv, "--eval-episodes", "5", "--grad-noise", "false", "--out", str(path), "--quiet"]) == 0
+    assert main(["train", "neural-programmer", *argv, "--eval-episodes", "5", "--grad-noise", "false", "--out", str(path), "--quiet"]) == 0
     assert "held-out test-split accuracy" in capsys.readouterr().out
-    assert eval_main([str(path), "--episodes", "5"]) == 0
+    assert main(["eval", str(path), "--episodes", "5"]) == 0
     assert "| any | 5 |" in capsys.readouterr().out
-    assert train_main([*argv, "--hidden", "32", "--out", str(path), "--resume", "--quiet"]) == 2
+    assert main(["train", "neural-programmer", *argv, "--hidden", "32", "--out", str(path), "--resume", "--quiet"]) == 2
     assert "hidden: checkpoint 16, requested 32" in capsys.readouterr().err
 
 
