@@ -42,9 +42,10 @@ def field_docs(cls: type) -> dict[str, str]:
     """Each field's docstring (the string literal right below it in the class body), by field name."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     body = tree.body[0].body  # type: ignore[attr-defined]
+    names = {f.name for f in dataclasses.fields(cls)}
     docs = {}
     for node, after in zip(body, body[1:]):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id in names:
             if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str):
                 docs[node.target.id] = " ".join(after.value.value.split())
     return docs
