@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TextIO
 
 from agents.common.checkpoints import CheckpointError, CheckpointKind, require_training_state
 from agents.common.flags import add_config_flags, given
 from agents.common.resume import resumed_config
 
 
-def add_training_flags(parser: argparse.ArgumentParser, cls: type, stem: str) -> None:
-    """``cls``'s fields as flags (``env_id`` as ``--env``), and where to checkpoint (default runs/STEM-ENV.pt)."""
+Command = Callable[[argparse.Namespace, TextIO], int]
+
+
+def add_train_command(subparsers: argparse._SubParsersAction, name: str, cls: type, run: Command, help: str, description: str) -> None:
+    """``train NAME``: ``cls``'s fields as flags (``env_id`` as ``--env``), and where to checkpoint (default runs/NAME-ENV.pt)."""
+    parser = subparsers.add_parser(name, help=help, description=description)
     add_config_flags(parser, cls, rename={"env_id": "env"})
-    parser.add_argument("--out", type=Path, help=f"checkpoint path (default runs/{stem}-ENV.pt); a CSV log is written beside it")
+    parser.add_argument("--out", type=Path, help=f"checkpoint path (default runs/{name}-ENV.pt); a CSV log is written beside it")
     parser.add_argument(
         "--resume", action="store_true",
         help="continue the run saved at --out with its own settings; flags given change only the settings safe to change",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.set_defaults(stem=stem)
+    parser.set_defaults(run=run, command=f"train {name}", stem=name)
+
+
+def run_training(args: argparse.Namespace, cls: type, kind: CheckpointKind, train: Callable[..., dict[str, Any]]) -> tuple[Any, Path, dict[str, Any]]:
+    """Train as the flags say; the config, checkpoint path and the trainer's summary."""
+    cfg, out = training_config(args, cls, kind)
+    return cfg, out, train(cfg, out, resume=args.resume, progress=not args.quiet)
 
 
 def training_config(args: argparse.Namespace, cls: type, kind: CheckpointKind) -> tuple[Any, Path]:

@@ -17,8 +17,6 @@ from npi_gym.tables import OPERATIONS, VOCABULARY
 __all__ = ["KIND", "CheckpointError", "check_resumable", "export_checkpoint", "load_checkpoint", "save_checkpoint", "table_setting"]
 
 KIND = CheckpointKind("npi-gym/neural-programmer-checkpoint", 2, "Neural Programmer checkpoint")
-FORMAT, VERSION = KIND.format, KIND.version
-RESUMABLE_CHANGES = NPConfig.RESUMABLE
 
 
 def table_setting(env_id: str) -> dict[str, Any]:

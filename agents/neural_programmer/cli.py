@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from agents.common.commands import add_training_flags, training_config
+from agents.common.commands import add_train_command, run_training
 from agents.neural_programmer.checkpoint import KIND
 from agents.neural_programmer.config import NPConfig
 
@@ -14,19 +14,17 @@ NAME = "neural-programmer"
 
 def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     """``train neural-programmer``: every NPConfig field as a flag (``--grad-noise false``, ``--epochs 40``, ...)."""
-    parser = subparsers.add_parser(
-        NAME, help="Neural Programmer on table questions (weak supervision: the answer alone)",
+    add_train_command(
+        subparsers, NAME, NPConfig, train_command,
+        help="Neural Programmer on table questions (weak supervision: the answer alone)",
         description="Train the Neural Programmer on a table-question env's questions from their answers alone.",
     )
-    add_training_flags(parser, NPConfig, "neural-programmer")
-    parser.set_defaults(run=train_command, command=f"train {NAME}")
 
 
 def train_command(args: argparse.Namespace, out: TextIO) -> int:
     from agents.neural_programmer.train import train
 
-    cfg, path = training_config(args, NPConfig, KIND)
-    summary = train(cfg, path, resume=args.resume, progress=not args.quiet)
+    cfg, path, summary = run_training(args, NPConfig, KIND, train)
     print(
         f"{cfg.env_id}: {summary['updates']} updates ({summary['epochs']:g} epochs) in {summary['seconds'] / 60:.1f} min "
         f"(+{summary['data_seconds']:.0f} s data); held-out test-split accuracy {100 * summary['accuracy']:.2f}%; "

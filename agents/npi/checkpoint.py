@@ -11,7 +11,6 @@ from npi_gym.programs import ProgramSet
 __all__ = ["KIND", "CheckpointError", "check_programs", "export_checkpoint", "load_checkpoint", "program_table", "save_checkpoint"]
 
 KIND = CheckpointKind("npi-gym/npi-checkpoint", 1, "NPI checkpoint", article="an")
-FORMAT, VERSION = KIND.format, KIND.version
 INFERENCE = ("env_id", "programs", "observation_space", "config", "model", "trainer")
 """what an exported (inference-only) checkpoint keeps"""
 

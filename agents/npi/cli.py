@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from agents.common.commands import add_training_flags, training_config
+from agents.common.commands import add_train_command, run_training
 from agents.npi.checkpoint import KIND
 from agents.npi.config import NPIConfig
 
@@ -14,19 +14,17 @@ NAME = "npi"
 
 def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     """``train npi``: every NPIConfig field as a flag."""
-    parser = subparsers.add_parser(
-        NAME, help="Neural Programmer-Interpreter (behavioural cloning of the expert)",
+    add_train_command(
+        subparsers, NAME, NPIConfig, train_command,
+        help="Neural Programmer-Interpreter (behavioural cloning of the expert)",
         description="Train an NPI on a program-call env's expert traces.",
     )
-    add_training_flags(parser, NPIConfig, "npi")
-    parser.set_defaults(run=train_command, command=f"train {NAME}")
 
 
 def train_command(args: argparse.Namespace, out: TextIO) -> int:
     from agents.npi.train import train
 
-    cfg, path = training_config(args, NPIConfig, KIND)
-    summary = train(cfg, path, resume=args.resume, progress=not args.quiet)
+    cfg, path, summary = run_training(args, NPIConfig, KIND, train)
     print(
         f"trained {cfg.env_id} for {summary['updates']} updates in {summary['seconds']:.0f} s "
         f"({summary['frames']} frames, {summary['steps']} steps); held-out episodes solved: "
