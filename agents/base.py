@@ -10,9 +10,9 @@ import gymnasium as gym
 import numpy as np
 
 import npi_gym  # noqa: F401  (registers the ids)
+from agents.common.seeds import EVAL_SEED, evaluation_seed
 
-EVAL_SEED = 3_000_000_000
-"""evaluation problems are seeded from here up; training draws seeds below 10**9, validation from 2 * 10**9"""
+__all__ = ["EVAL_SEED", "Agent", "BatchAgent", "Episode", "LengthResult", "evaluate", "format_results", "run_episodes"]
 
 
 @runtime_checkable
@@ -150,7 +150,7 @@ def evaluate(
     if len(counts) != len(lengths):
         raise ValueError(f"got {len(counts)} episode counts for {len(lengths)} lengths")
     problems = [
-        (EVAL_SEED + 7919 * seed + 104_729 * (length or 0) + i, {} if length is None else {"length": int(length)})
+        (evaluation_seed(i, seed, length), {} if length is None else {"length": int(length)})
         for length, count in zip(lengths, counts)
         for i in range(count)
     ]

@@ -1,147 +1,98 @@
-"""``npi-gym train`` and ``npi-gym eval`` (forwarded here by npi_gym.cli), and the demo's table."""
+"""The ``npi-gym`` command: the env verbs of ``npi_gym.cli`` and every agent's ``train`` and ``eval``.
+
+Each agent package contributes ``cli.add_train_parser`` (its ``train`` subcommand),
+``cli.add_eval_arguments`` and ``cli.evaluate_command`` (its part of ``eval``); ``eval`` tells the
+checkpoint kinds apart by their header. torch is imported only when a command needs it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
+import sys
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Sequence, TextIO
 
-PRETRAINED = Path(__file__).parent / "npi" / "pretrained"
-DEMO = (
-    ("NPI-Addition-v0", "addition (digits)", (10, 100, 1000), (20, 10, 5)),
-    ("NPI-Sort-v0", "sort (elements)", (20, 60, 100), (10, 4, 2)),
-)
+from agents.common.checkpoints import CheckpointError, kind_of
+from agents.neural_programmer import cli as neural_programmer_cli
+from agents.npi import cli as npi_cli
+from agents.npi.shipped import demo_table, pretrained_path
+from npi_gym import cli as env_cli
+
+__all__ = ["AGENTS", "build_parser", "demo_table", "main", "pretrained_path"]
+
+AGENTS: tuple[ModuleType, ...] = (npi_cli, neural_programmer_cli)
+"""the agent packages' command modules, each with NAME, KIND, add_train_parser, add_eval_arguments, evaluate_command"""
 
 
-def pretrained_path(env_id: str) -> Path:
-    """Where the shipped checkpoint for ``env_id`` lives."""
-    return PRETRAINED / f"{env_id.removesuffix('-v0').lower()}.pt"
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a count or comma-separated counts such as 100 or 20,10,5; got {text!r}") from None
+    if any(c < 0 for c in counts):
+        raise argparse.ArgumentTypeError(f"episode counts are non-negative; got {text!r}")
+    return counts
 
 
-def main(argv: list[str]) -> int:
-    """Run ``train npi|neural-programmer ...`` or ``eval CHECKPOINT ...``; return the exit status."""
-    if argv[:2] == ["train", "neural-programmer"]:
-        from agents.neural_programmer.cli import train_main
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    parser = argparse.ArgumentParser(
+        prog="npi-gym", description="Gymnasium environments for neural program induction, and agents that learn them.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+    env_cli.add_env_verbs(verbs)
+    verbs.choices["demo"].set_defaults(run=cmd_demo)
 
-        return train_main(argv[2:])
-    if argv[:1] == ["eval"] and len(argv) > 1 and _is_neural_programmer(argv[1]):
-        from agents.neural_programmer.cli import eval_main
+    train = verbs.add_parser("train", help="train an agent (one subcommand per agent)", description="Train an agent.")
+    agents = train.add_subparsers(dest="agent", required=True, metavar="AGENT")
+    for agent in AGENTS:
+        agent.add_train_parser(agents)
 
-        return eval_main(argv[1:])
-    parser = argparse.ArgumentParser(prog="npi-gym", description="Train and evaluate agents on npi-gym environments.")
-    verbs = parser.add_subparsers(dest="verb", required=True)
-    train = verbs.add_parser("train", help="train an agent on an environment's expert traces")
-    algos = train.add_subparsers(dest="algo", required=True)
-    npi = algos.add_parser("npi", help="Neural Programmer-Interpreter (behavioural cloning of the expert)")
-    algos.add_parser("neural-programmer", help="Neural Programmer on NPI-Table (see npi-gym train neural-programmer --help)", add_help=False)
-    _add_config_flags(npi)
-    npi.add_argument("--out", type=Path, help="checkpoint path (default runs/npi-<env>.pt); a CSV log is written beside it")
-    npi.add_argument("--resume", action="store_true", help="continue the run saved at --out from its update count")
-    npi.add_argument("--quiet", action="store_true", help="no progress bar")
-    ev = verbs.add_parser("eval", help="per-length accuracy of an NPI checkpoint through env.step (or a Neural Programmer one)")
+    ev = verbs.add_parser("eval", help="accuracy of a checkpoint of any agent through env.step",
+                          description="Play a checkpoint (of any agent; told apart by its header) through real env episodes.")
     ev.add_argument("checkpoint", type=Path)
     ev.add_argument("--env", help="env id (default: the one it was trained on)")
-    ev.add_argument("--lengths", default="10,20,50", help="comma-separated problem sizes")
-    ev.add_argument("--episodes", default="100", help="episodes per length: one number, or one per length")
-    ev.add_argument("--batch-size", type=int, default=100, help="episodes run in lockstep")
-    ev.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.verb == "train":
-        return _train_npi(args)
-    return _eval(args)
+    ev.add_argument("--episodes", type=_counts, help="episodes: one count, or one per length (default: NPI 100, Neural Programmer 1000)")
+    ev.add_argument("--batch-size", type=int, default=100, help="episodes run in lockstep (default: %(default)s)")
+    ev.add_argument("--seed", type=int, default=0, help="evaluation seed (default: %(default)s)")
+    owned = {}
+    for agent in AGENTS:
+        before = {a.dest for a in ev._actions}
+        agent.add_eval_arguments(ev)
+        owned[agent.NAME] = sorted({a.dest for a in ev._actions} - before)
+    ev.set_defaults(run=cmd_eval, command="eval", owned=owned)
+
+    parser.epilog = "agent commands:\n" + "\n".join(
+        f"  npi-gym train {a.dest:<20} {a.help}" for a in agents._choices_actions
+    ) + "\n\n'npi-gym COMMAND --help' lists each command's flags."
+    return parser
 
 
-def _is_neural_programmer(path: str) -> bool:
-    from agents.neural_programmer.checkpoint import is_checkpoint
-
-    return Path(path).is_file() and is_checkpoint(path)
-
-
-def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    from agents.npi.config import NPIConfig
-
-    for f in dataclasses.fields(NPIConfig):
-        flag = "--" + ("env" if f.name == "env_id" else f.name.replace("_", "-"))
-        kind = json.loads if f.name == "env_kwargs" else type(f.default)
-        parser.add_argument(flag, dest=f.name, type=kind, default=None, help=f"{f.metadata['help']} (default: {_default(f)})")
-
-
-def _default(f: dataclasses.Field) -> Any:
-    return f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
-
-
-def _train_npi(args: argparse.Namespace) -> int:
-    from agents.npi.config import NPIConfig
-    from agents.npi.train import train
-
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(NPIConfig) if getattr(args, f.name) is not None}
-    cfg = NPIConfig(**given)
-    out = args.out or Path("runs") / f"npi-{cfg.env_id.removesuffix('-v0').lower()}.pt"
-    if args.resume and not out.exists():
-        print(f"nothing to resume at {out}")
-        return 2
-    summary = train(cfg, out, resume=args.resume, progress=not args.quiet)
-    print(
-        f"trained {cfg.env_id} for {summary['updates']} updates in {summary['seconds']:.0f} s "
-        f"({summary['frames']} frames, {summary['steps']} steps); held-out episodes solved: "
-        f"{100 * summary['validation']:.1f}%; checkpoint {out}"
-    )
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    env_cli.cmd_demo(args, out)
+    print("== Shipped NPI agents, acting through env.step\n" + demo_table(), file=out)
     return 0
 
 
-def _eval(args: argparse.Namespace) -> int:
-    import torch
-
-    from agents.base import evaluate, format_results
-    from agents.npi.agent import NPIAgent
-    from agents.npi.checkpoint import CheckpointError
-
-    torch.set_num_threads(1)
-
-    try:
-        agent = NPIAgent.load(args.checkpoint, args.env)
-    except CheckpointError as e:
-        print(f"error: {e}")
-        return 2
-    lengths = [int(x) for x in args.lengths.split(",")]
-    episodes = [int(x) for x in args.episodes.split(",")]
-    results = evaluate(
-        agent,
-        agent.env_id,
-        lengths,
-        episodes[0] if len(episodes) == 1 else episodes,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        **agent.env_kwargs,
-    )
-    print(format_results(results, f"{agent.env_id}, {args.checkpoint}"))
-    return 0
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    """Evaluate with the agent whose checkpoint kind the file's header names."""
+    kind = kind_of(args.checkpoint)
+    agent = next(a for a in AGENTS if a.KIND == kind)
+    for other in AGENTS:
+        for dest in args.owned[other.NAME] if other is not agent else ():
+            if getattr(args, dest) is not None:
+                raise ValueError(f"--{dest.replace('_', '-')} applies to {other.KIND.name}s; {args.checkpoint} is {kind.called}")
+    return agent.evaluate_command(args, out)
 
 
-def demo_table() -> str:
-    """Evaluate the shipped addition and sort agents far beyond their training lengths; the table as text."""
-    import torch
-
-    from agents.base import evaluate
-    from agents.npi.agent import NPIAgent
-
-    torch.set_num_threads(1)
-    lines = [
-        "Shipped NPI agents, trained on lengths up to 20, run greedily through env.step on fresh problems:",
-        "",
-        "| task | length | solved | mean steps | seconds |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for env_id, task, lengths, episodes in DEMO:
-        agent = NPIAgent.load(pretrained_path(env_id))
-        for r in evaluate(agent, env_id, lengths, list(episodes)):
-            lines.append(f"| {task} | {r.length} | {r.solved}/{r.episodes} | {r.mean_steps:.0f} | {r.seconds:.1f} |")
-    return "\n".join(lines)
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``npi-gym`` with ``argv`` (default: the process's); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+    return env_cli.run_command(parser, args, errors=(CheckpointError,))
 
 
 if __name__ == "__main__":
-    import sys
-
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())

@@ -1,6 +1,7 @@
-"""The ``npi-gym`` command: list envs, print expert traces, play an env by hand, run the demo.
+"""The env verbs of the ``npi-gym`` command: list envs, print expert traces, play an env by hand, the demo's expert part.
 
-``train`` and ``eval`` belong to the agents (torch) and are forwarded to ``agents.cli``.
+``add_env_verbs`` adds them to a command tree (``agents.cli`` owns the whole one); ``python -m npi_gym.cli``
+runs them alone.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import npi_gym
 from npi_gym.core import ProgramEnv
 from npi_gym.traces import rollout
 
-AGENT_VERBS = ("train", "eval")
 DEMO_PROBLEMS = (("NPI-Addition-v0", (96, 125)), ("NPI-Sort-v0", (9, 2, 5)))
 
 
@@ -46,17 +46,19 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 def _program_env(env_id: str, **kwargs: Any) -> gym.Env:
     env = gym.make(env_id, **kwargs)
     if not isinstance(env.unwrapped, ProgramEnv):
-        raise SystemExit(f"{env_id} is not a program-call env; choose one of {_program_env_ids()}")
+        raise ValueError(f"{env_id} is not a program-call env; choose one of {program_env_ids()}")
     return env
 
 
-def _program_env_ids() -> list[str]:
-    return [i for i in npi_gym.ENV_IDS if issubclass(_entry_class(i), ProgramEnv)]
+def program_env_ids() -> list[str]:
+    """The registered ids of program-call envs."""
+    return [i for i in npi_gym.ENV_IDS if is_program_env(i)]
 
 
-def _entry_class(env_id: str) -> type:
+def is_program_env(env_id: str) -> bool:
+    """Whether ``env_id``'s entry point is a ProgramEnv (its module is imported; no env is built)."""
     module, _, name = str(gym.spec(env_id).entry_point).partition(":")
-    return getattr(importlib.import_module(module), name)
+    return issubclass(getattr(importlib.import_module(module), name), ProgramEnv)
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
@@ -149,17 +151,14 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         trace = rollout(gym.make(env_id), options={"problem": problem})
         print(f"== {env_id}, problem {problem}: expert trace (reward {trace.reward})\n{trace.text()}\n", file=out)
     print("== The expert on every env\n" + expert_table(npi_gym.ENV_IDS, episodes=args.episodes) + "\n", file=out)
-    try:
-        from agents.cli import demo_table
-    except ImportError:
-        return 0
-    print("== Shipped NPI agents, acting through env.step\n" + demo_table(), file=out)
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="npi-gym", description=__doc__.splitlines()[0])
-    verbs = parser.add_subparsers(dest="verb", required=True)
+ENV_COMMANDS = {"list": cmd_list, "trace": cmd_trace, "play": cmd_play, "demo": cmd_demo}
+
+
+def add_env_verbs(verbs: argparse._SubParsersAction) -> None:
+    """Add ``list``, ``trace``, ``play`` and ``demo`` to a command tree; each parser's ``run`` is its command."""
     verbs.add_parser("list", help="every env id with its programs and observation keys")
     for name, help_ in (("trace", "print the expert's trace of one problem"), ("play", "make calls by hand")):
         p = verbs.add_parser(name, help=help_)
@@ -171,25 +170,30 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--program", help="start at a sub-program, e.g. BSTEP")
             p.add_argument("--json", action="store_true", help="print the trace as JSON")
     demo = verbs.add_parser("demo", help="expert traces, expert table and the shipped agents")
-    demo.add_argument("--episodes", type=int, default=20)
-    for verb in AGENT_VERBS:
-        verbs.add_parser(verb, help=f"{verb} an agent (see npi-gym {verb} --help)", add_help=False)
+    demo.add_argument("--episodes", type=int, default=20, help="episodes per env in the expert table")
+    for name, command in ENV_COMMANDS.items():
+        verbs.choices[name].set_defaults(run=command, command=name)
+
+
+def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace, errors: tuple[type[Exception], ...] = ()) -> int:
+    """Run the parsed command; a user error goes to stderr as ``npi-gym VERB: error: ...`` with status 2."""
+    try:
+        return args.run(args, sys.stdout)
+    except (ValueError, TypeError, gym.error.Error, *errors) as error:
+        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The env verbs alone (``python -m npi_gym.cli``)."""
+    parser = argparse.ArgumentParser(prog="npi-gym", description=__doc__.splitlines()[0])
+    add_env_verbs(parser.add_subparsers(dest="verb", required=True))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in AGENT_VERBS:
-        from agents.cli import main as agents_main
-
-        return agents_main(argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    command = {"list": cmd_list, "trace": cmd_trace, "play": cmd_play, "demo": cmd_demo}[args.verb]
-    try:
-        return command(args, sys.stdout)
-    except (ValueError, TypeError, gym.error.Error) as error:
-        parser.exit(2, f"npi-gym {args.verb}: error: {error}\n")
+    return run_command(parser, parser.parse_args(argv))
 
 
 if __name__ == "__main__":

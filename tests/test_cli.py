@@ -70,3 +70,50 @@ def test_bad_problem_is_a_clean_error() -> None:
 def test_expert_table_reports_full_success(env_id: str) -> None:
     table = cli.expert_table([env_id], episodes=3)
     assert f"| {env_id} | 3 | 100% |" in table
+
+
+def npi_gym(*argv: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """``npi-gym ARGV`` in a fresh interpreter; its stdout ends with whether torch got imported."""
+    code = (
+        "import sys; from agents.cli import main\n"
+        "try:\n    status = main(sys.argv[1:])\nexcept SystemExit as e:\n    status = e.code\n"
+        "print('torch imported:', 'torch' in sys.modules); sys.exit(status)"
+    )
+    return subprocess.run([sys.executable, "-c", code, *argv], input=stdin, capture_output=True, text=True)
+
+
+def test_help_shows_one_tree_with_every_verb_and_agent() -> None:
+    out = npi_gym("--help")
+    assert out.returncode == 0
+    for verb in ("list", "trace", "play", "demo", "train", "eval"):
+        assert f"\n    {verb} " in out.stdout
+    assert "npi-gym train npi " in out.stdout and "npi-gym train neural-programmer " in out.stdout
+    train = npi_gym("train", "--help").stdout
+    assert "npi " in train and "neural-programmer" in train
+
+
+@pytest.mark.parametrize("argv,stdin", [
+    (["--help"], ""),
+    (["list"], ""),
+    (["trace", "NPI-Sort-v0", "--problem", "3,1"], ""),
+    (["play", "NPI-Addition-v0", "--problem", "4,5"], "ADD1\nquit\n"),
+    (["train", "npi", "--help"], ""),
+])
+def test_env_verbs_and_help_do_not_import_torch(argv: list[str], stdin: str) -> None:
+    out = npi_gym(*argv, stdin=stdin)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.rstrip().endswith("torch imported: False")
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["trace", "NPI-Table-1Col-v0"], "npi-gym trace: error: NPI-Table-1Col-v0 is not a program-call env"),
+    (["trace", "NPI-Addition-v0", "--problem", "4,x"], "npi-gym trace: error:"),
+    (["eval", "missing.pt"], "npi-gym eval: error: no checkpoint at missing.pt"),
+    (["train", "npi", "--updates", "many"], "npi-gym train npi: error: argument --updates: invalid int value: 'many'"),
+    (["frobnicate"], "npi-gym: error: argument VERB: invalid choice: 'frobnicate'"),
+])
+def test_errors_go_to_stderr_with_status_2(argv: list[str], message: str) -> None:
+    out = npi_gym(*argv)
+    assert out.returncode == 2
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert "error" not in out.stdout

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -11,16 +9,16 @@ import torch
 import torch.nn.functional as F
 
 from agents.base import EVAL_SEED, run_episodes
+from agents.cli import main
 from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.neural_programmer.checkpoint import CheckpointError, load_checkpoint
-from agents.neural_programmer.cli import eval_main, train_main
 from agents.neural_programmer.config import NPConfig
 from agents.neural_programmer.model import Features, featurize, soft_execute, stack_observations
+from agents.neural_programmer.shipped import pretrained_path
 from agents.neural_programmer.train import train
 from npi_gym import tables
 
 SETTINGS = [("1col", "NPI-Table-1Col-v0"), ("5col", "NPI-Table-5Col-v0"), ("text-5col", "NPI-Table-Text-5Col-v0")]
-PRETRAINED = Path(__file__).parent.parent / "agents" / "neural_programmer" / "pretrained"
 HANDFUL = ["sum A", "count", "print A", "greater 10.5 A sum A", "lesser -20.25 A count", "greater 0.5 A print A"]
 
 
@@ -126,7 +124,7 @@ def test_corrupt_or_foreign_checkpoint_fails_clearly(tmp_path, capsys) -> None:
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(CheckpointError, match="truncated or corrupted"):
         load_checkpoint(path)
-    assert eval_main([str(path)]) == 2
+    assert main(["eval", str(path)]) == 2
     assert "truncated or corrupted" in capsys.readouterr().err
     other = tmp_path / "other.pt"
     torch.save({"model": {}}, other)
@@ -137,18 +135,18 @@ def test_corrupt_or_foreign_checkpoint_fails_clearly(tmp_path, capsys) -> None:
 def test_cli_trains_and_evaluates(tmp_path, capsys) -> None:
     path = tmp_path / "cli.pt"
     argv = ["--env", "NPI-Table-1Col-v0", "--examples", "50", "--epochs", "1", "--hidden", "16", "--embed", "8"]
-    assert train_main([*argv, "--eval-episodes", "5", "--grad-noise", "false", "--out", str(path), "--quiet"]) == 0
+    assert main(["train", "neural-programmer", *argv, "--eval-episodes", "5", "--grad-noise", "false", "--out", str(path), "--quiet"]) == 0
     assert "held-out test-split accuracy" in capsys.readouterr().out
-    assert eval_main([str(path), "--episodes", "5"]) == 0
+    assert main(["eval", str(path), "--episodes", "5"]) == 0
     assert "| any | 5 |" in capsys.readouterr().out
-    assert train_main([*argv, "--hidden", "32", "--out", str(path), "--resume", "--quiet"]) == 2
+    assert main(["train", "neural-programmer", *argv, "--hidden", "32", "--out", str(path), "--resume", "--quiet"]) == 2
     assert "hidden: checkpoint 16, requested 32" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name,env_id", [("1col", "NPI-Table-1Col-v0"), ("5col", "NPI-Table-5Col-v0")])
 def test_shipped_checkpoint_plays_as_its_training_measured(name: str, env_id: str, tmp_path) -> None:
     """An inference-only file that cannot be resumed, whose agent scores what training's held-out evaluation saw."""
-    path = PRETRAINED / f"{name}.pt"
+    path = pretrained_path(name)
     assert path.stat().st_size < 2_000_000
     ckpt = load_checkpoint(path)
     assert "optimizer" not in ckpt and ckpt["config"]["env_id"] == env_id

@@ -124,7 +124,8 @@ def test_cli_trains_resumes_and_evaluates(tmp_path: Path, capsys: pytest.Capture
     table = capsys.readouterr().out
     assert "| 2 | 3 |" in table and "| 3 | 3 |" in table
     assert main(["eval", str(out), "--env", "NPI-Addition-v0"]) == 2
-    assert "program table differs" in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert "npi-gym eval: error:" in err and "program table differs" in err
 
 
 def test_importing_agents_does_not_import_torch() -> None:

@@ -1,1 +1,1 @@
-"""The Neural Programmer (Neelakantan, Le & Sutskever, ICLR 2016) for the NPI-Table envs."""
+"""The Neural Programmer (Neelakantan, Le & Sutskever, ICLR 2016) for the table-question envs."""

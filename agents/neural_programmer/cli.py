@@ -1,89 +1,54 @@
-"""``npi-gym train neural-programmer ...`` and ``npi-gym eval CHECKPOINT`` for Neural Programmer checkpoints."""
+"""``npi-gym train neural-programmer`` and the Neural Programmer part of ``npi-gym eval``."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from dataclasses import fields
-from typing import Any, Sequence
+from typing import TextIO
 
+from agents.common.commands import add_train_command, run_training
+from agents.neural_programmer.checkpoint import KIND
 from agents.neural_programmer.config import NPConfig
 
-_BOOLEAN = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+NAME = "neural-programmer"
 
 
-def _boolean(text: str) -> bool:
-    if text.lower() not in _BOOLEAN:
-        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-    return _BOOLEAN[text.lower()]
-
-
-def train_parser() -> argparse.ArgumentParser:
-    """Every NPConfig field as an option (``--grad-noise false``, ``--epochs 40``, ...)."""
-    parser = argparse.ArgumentParser(
-        prog="npi-gym train neural-programmer",
-        description="Train the Neural Programmer on an NPI-Table env's questions from their answers alone.",
+def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
+    """``train neural-programmer``: every NPConfig field as a flag (``--grad-noise false``, ``--epochs 40``, ...)."""
+    add_train_command(
+        subparsers, NAME, NPConfig, train_command,
+        help="Neural Programmer on table questions (weak supervision: the answer alone)",
+        description="Train the Neural Programmer on a table-question env's questions from their answers alone.",
     )
-    defaults = NPConfig()
-    parser.add_argument("--env", dest="env_id", default=defaults.env_id, help="an NPI-Table id (default %(default)s)")
-    parser.add_argument("--out", default=None, help="checkpoint path (default: runs/neural-programmer-ENV.pt)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out (same settings)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    for f in fields(NPConfig):
-        if f.name == "env_id":
-            continue
-        value = getattr(defaults, f.name)
-        kind: Any = _boolean if isinstance(value, bool) else type(value)
-        parser.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=kind, default=value, help=f"default {value}")
-    return parser
 
 
-def train_main(argv: Sequence[str]) -> int:
-    """``npi-gym train neural-programmer [options]``: train, checkpoint, print the summary."""
-    from agents.neural_programmer.checkpoint import CheckpointError
+def train_command(args: argparse.Namespace, out: TextIO) -> int:
     from agents.neural_programmer.train import train
 
-    args = vars(train_parser().parse_args(list(argv)))
-    out = args.pop("out") or f"runs/neural-programmer-{args['env_id'].removesuffix('-v0').lower()}.pt"
-    resume, quiet = args.pop("resume"), args.pop("quiet")
-    try:
-        cfg = NPConfig.from_dict(args)
-        summary = train(cfg, out, resume=resume, progress=not quiet)
-    except (CheckpointError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    cfg, path, summary = run_training(args, NPConfig, KIND, train)
     print(
         f"{cfg.env_id}: {summary['updates']} updates ({summary['epochs']:g} epochs) in {summary['seconds'] / 60:.1f} min "
         f"(+{summary['data_seconds']:.0f} s data); held-out test-split accuracy {100 * summary['accuracy']:.2f}%; "
-        f"checkpoint {out}"
+        f"checkpoint {path}",
+        file=out,
     )
     return 0
 
 
-def eval_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="npi-gym eval", description="Play a Neural Programmer checkpoint through real env episodes."
-    )
-    parser.add_argument("checkpoint")
-    parser.add_argument("--env", default=None, help="NPI-Table id (default: the one it was trained on)")
-    parser.add_argument("--episodes", type=int, default=1000)
-    parser.add_argument("--split", choices=("train", "test"), default="test")
-    parser.add_argument("--seed", type=int, default=0)
-    return parser
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``npi-gym eval`` flags only this agent's checkpoints take."""
+    parser.add_argument("--split", choices=("train", "test"), help="Neural Programmer: question split (default test)")
 
 
-def eval_main(argv: Sequence[str]) -> int:
-    """``npi-gym eval CHECKPOINT [--env ID] [--episodes N] [--split test]``: accuracy through env.step."""
+def evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
+    """Accuracy of a Neural Programmer checkpoint over real env episodes."""
     from agents.base import evaluate, format_results
     from agents.neural_programmer.agent import NeuralProgrammerAgent
-    from agents.neural_programmer.checkpoint import CheckpointError
 
-    args = eval_parser().parse_args(list(argv))
-    try:
-        agent = NeuralProgrammerAgent.load(args.checkpoint, args.env)
-    except (CheckpointError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    results = evaluate(agent, agent.env_id, episodes=args.episodes, seed=args.seed, split=args.split)
-    print(format_results(results, f"Neural Programmer {args.checkpoint} on {agent.env_id} ({args.split} split)"))
+    agent = NeuralProgrammerAgent.load(args.checkpoint, args.env)
+    episodes = args.episodes or [1000]
+    if len(episodes) != 1:
+        raise ValueError(f"a Neural Programmer checkpoint takes one --episodes count, got {episodes}")
+    split = args.split or "test"
+    results = evaluate(agent, agent.env_id, episodes=episodes[0], seed=args.seed, batch_size=args.batch_size, split=split)
+    print(format_results(results, f"Neural Programmer {args.checkpoint} on {agent.env_id} ({split} split)"), file=out)
     return 0

@@ -15,7 +15,10 @@ from tqdm.auto import tqdm
 
 from agents.base import run_episodes
 from agents.neural_programmer.agent import NeuralProgrammerAgent
-from agents.neural_programmer.checkpoint import CheckpointError, check_resumable, load_checkpoint, save_checkpoint, table_setting
+from agents.common.checkpoints import require_training_state
+from agents.common.logs import CsvLog
+from agents.common.seeds import validation_seed
+from agents.neural_programmer.checkpoint import check_resumable, load_checkpoint, save_checkpoint, table_setting
 from agents.neural_programmer.config import NPConfig
 from agents.neural_programmer.model import (
     OP,
@@ -29,11 +32,8 @@ from agents.neural_programmer.model import (
     soft_execute,
     stack_observations,
 )
-from agents.runs import CsvLog
 from npi_gym.envs.table import Example, Setting, dataset, is_word_token
 
-VALIDATION_SEED = 2_000_000_000
-"""held-out test-split questions for the learning curves are seeded from here (final evaluations use agents.base.EVAL_SEED)"""
 LOG_EPSILON = 1e-7
 POOL_REFRESH = 100
 """updates between recomputations of the search pools (``NPConfig.search_pool``) within an epoch"""
@@ -275,10 +275,10 @@ def add_gradient_noise(model: torch.nn.Module, step: int, eta: float, generator:
             p.grad.add_(torch.randn(p.grad.shape, generator=generator) * std)
 
 
-def accuracy(model: NeuralProgrammer, env_id: str, episodes: int, seed: int = VALIDATION_SEED) -> float:
-    """Share of test-split questions answered right in real env episodes (the agent's hardmax actions)."""
+def accuracy(model: NeuralProgrammer, env_id: str, episodes: int) -> float:
+    """Share of held-out test-split questions answered right in real env episodes (the agent's hardmax actions)."""
     agent = NeuralProgrammerAgent(model, env_id)
-    played = run_episodes(agent, env_id, [(seed + i, {}) for i in range(episodes)], split="test")
+    played = run_episodes(agent, env_id, [(validation_seed(i), {}) for i in range(episodes)], split="test")
     model.train()
     return sum(e.solved for e in played) / len(played)
 
@@ -293,7 +293,7 @@ def train(
     """Train on ``cfg.examples`` questions of ``cfg.env_id``; checkpoint to ``out`` (log: ``out``.csv).
 
     With ``resume`` and an existing ``out``, continue that run (refused if its settings differ, except
-    the fields in ``RESUMABLE_CHANGES``); a finished run returns at once. ``examples`` replaces the
+    the fields in ``NPConfig.RESUMABLE``); a finished run returns at once. ``examples`` replaces the
     generated training questions. Returns a summary of the run.
     """
     out = Path(out)
@@ -306,8 +306,7 @@ def train(
     ckpt: dict[str, Any] = {}
     if resume and out.exists():
         ckpt = load_checkpoint(out)
-        if "optimizer" not in ckpt:
-            raise CheckpointError(f"{out} is an exported (inference-only) checkpoint; it cannot be resumed")
+        require_training_state(out, ckpt)
         check_resumable(out, ckpt, cfg)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import gymnasium as gym
 import numpy as np
 
-from agents.npi.checkpoint import CheckpointError, load_checkpoint
+from agents.npi.checkpoint import CheckpointError, check_programs, load_checkpoint
 from agents.npi.config import NPIConfig
 from agents.npi.model import NPI, Cell
 from npi_gym.programs import Call, ProgramSet
@@ -51,7 +51,7 @@ class NPIAgent:
         env_kwargs = {**cfg.env_kwargs, **env_kwargs}
         env = gym.make(env_id, **env_kwargs)
         programs = env.unwrapped.programs
-        load_checkpoint(path, programs, env_id)
+        check_programs(path, ckpt, programs, env_id)
         if repr(env.observation_space) != ckpt["observation_space"]:
             raise CheckpointError(
                 f"{path} was trained on observations {ckpt['observation_space']}; {env_id} with {env_kwargs} "

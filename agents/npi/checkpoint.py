@@ -1,19 +1,18 @@
-"""Checkpoints that know what they were trained on: env id, program table, config; written atomically."""
+"""NPI checkpoints: the env id, program table, observation space and config they were trained with."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from agents.runs import load_torch, save_atomic
+from agents.common.checkpoints import CheckpointError, CheckpointKind
 from npi_gym.programs import ProgramSet
 
-FORMAT = "npi-gym/npi-checkpoint"
-VERSION = 1
+__all__ = ["KIND", "CheckpointError", "check_programs", "export_checkpoint", "load_checkpoint", "program_table", "save_checkpoint"]
 
-
-class CheckpointError(Exception):
-    """A checkpoint that cannot be used: unreadable, truncated, or made for another program table."""
+KIND = CheckpointKind("npi-gym/npi-checkpoint", 1, "NPI checkpoint", article="an")
+INFERENCE = ("env_id", "programs", "observation_space", "config", "model", "trainer")
+"""what an exported (inference-only) checkpoint keeps"""
 
 
 def program_table(programs: ProgramSet) -> dict[str, Any]:
@@ -34,25 +33,25 @@ def program_table(programs: ProgramSet) -> dict[str, Any]:
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     """Write ``payload`` to ``path`` atomically: a crash leaves the previous file intact."""
-    return save_atomic(path, {"format": FORMAT, "version": VERSION, **payload})
+    return KIND.save(path, payload)
 
 
-def load_checkpoint(
-    path: str | Path, programs: ProgramSet | None = None, env_id: str | None = None
-) -> dict[str, Any]:
+def load_checkpoint(path: str | Path, programs: ProgramSet | None = None, env_id: str | None = None) -> dict[str, Any]:
     """Read a checkpoint; with ``programs``, refuse one trained on a different program table."""
-    ckpt = load_torch(path, "NPI checkpoint", CheckpointError)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not an NPI checkpoint (no {FORMAT!r} header)")
-    if ckpt["version"] != VERSION:
-        raise CheckpointError(f"{path} has checkpoint version {ckpt['version']}; this code reads version {VERSION}")
-    if programs is not None and program_table(programs) != ckpt["programs"]:
+    ckpt = KIND.load(path)
+    if programs is not None:
+        check_programs(path, ckpt, programs, env_id)
+    return ckpt
+
+
+def check_programs(path: str | Path, ckpt: dict[str, Any], programs: ProgramSet, env_id: str | None = None) -> None:
+    """Refuse a checkpoint (read from ``path``) trained on a program table other than ``programs``."""
+    if program_table(programs) != ckpt["programs"]:
         target = f"{env_id}" if env_id else "the target env"
         raise CheckpointError(
             f"{path} was trained on {ckpt['env_id']} and its program table differs from {target}'s: "
             f"checkpoint programs {_summary(ckpt['programs'])}, env programs {_summary(program_table(programs))}"
         )
-    return ckpt
 
 
 def _summary(table: dict[str, Any]) -> str:
@@ -60,11 +59,6 @@ def _summary(table: dict[str, Any]) -> str:
     return f"[{', '.join(names)}]" + (" (recursive)" if table["recursive"] else "")
 
 
-TRAINING_STATE = ("optimizer", "scheduler", "sampler")
-
-
 def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
     """Copy a checkpoint without its optimiser and sampler state: a third of the size, not resumable."""
-    ckpt = load_checkpoint(src)
-    payload = {k: v for k, v in ckpt.items() if k not in ("format", "version", *TRAINING_STATE)}
-    return save_checkpoint(dst, payload)
+    return KIND.export(src, dst, INFERENCE)

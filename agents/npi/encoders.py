@@ -1,4 +1,9 @@
-"""Per-environment encoders f_enc(observation, arguments) -> s_t, registered by env family."""
+"""Encoders f_enc(observation, arguments) -> s_t, chosen from the observation space.
+
+As stable-baselines3's ``CombinedExtractor`` looks at each key: an image key (a uint8 ``Box`` of shape
+H x W x C) goes through a CNN, discrete keys (``Discrete``, ``MultiDiscrete``, ``MultiBinary``) through
+one linear layer of their one-hot codes. The running program (the ``program`` key) is the model's own input.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,11 @@ from torch import nn
 
 from agents.npi.config import NPIConfig
 from agents.npi.numeric import mm, weight
+
+PROGRAM_KEY = "program"
+"""the observation key of the running program, which the NPI core embeds itself"""
+DISCRETE = (spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
+
 
 class _Codes(nn.Module):
     """The discrete observation components and the three arguments, through one linear layer of their one-hot codes.
@@ -44,9 +54,9 @@ class OneHotMLP(_Codes):
     discrete = True
     """its inputs take finitely many values (acting memoises per input)"""
 
-    def __init__(self, observation_space: spaces.Dict, cfg: NPIConfig) -> None:
+    def __init__(self, observation_space: spaces.Dict, cfg: NPIConfig, codes: tuple[str, ...]) -> None:
         super().__init__()
-        self._init_codes(observation_space, tuple(k for k in observation_space.spaces if k != "program"), cfg.encoder_hidden)
+        self._init_codes(observation_space, codes, cfg.encoder_hidden)
         self.rest = nn.Sequential(nn.ReLU(), nn.Linear(cfg.encoder_hidden, cfg.state_dim))
 
     def featurize(self, observations: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -71,16 +81,17 @@ class OneHotMLP(_Codes):
 
 
 class ImageCNN(_Codes):
-    """Three stride-2 convolution stages over the image, plus the one-hot target pose and arguments."""
+    """Three stride-2 convolution stages over the image key, plus the one-hot codes of the discrete keys."""
 
     discrete = False
 
-    def __init__(self, observation_space: spaces.Dict, cfg: NPIConfig) -> None:
+    def __init__(self, observation_space: spaces.Dict, cfg: NPIConfig, codes: tuple[str, ...], image: str) -> None:
         super().__init__()
-        self._init_codes(observation_space, tuple(k for k in observation_space.spaces if k not in ("program", "image")), cfg.encoder_hidden)
-        size = observation_space["image"].shape[0]
+        self._init_codes(observation_space, codes, cfg.encoder_hidden)
+        self.image = image
+        size, _, channels = observation_space[image].shape
         self.conv = nn.Sequential(
-            nn.Conv2d(3, 16, 5, stride=2, padding=2),
+            nn.Conv2d(channels, 16, 5, stride=2, padding=2),
             nn.ReLU(),
             nn.Conv2d(16, 32, 3, stride=2, padding=1),
             nn.ReLU(),
@@ -92,8 +103,8 @@ class ImageCNN(_Codes):
         self.rest = nn.Sequential(nn.ReLU(), nn.Linear(cfg.encoder_hidden, cfg.state_dim))
 
     def featurize(self, observations: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-        """The images as uint8 ``[n, H, W, 3]`` and the other components as small integers ``[n, C]``."""
-        return {"image": np.stack([o["image"] for o in observations]), "codes": self._featurize_codes(observations)}
+        """The images as uint8 ``[n, H, W, C]`` and the discrete components as small integers ``[n, C]``."""
+        return {"image": np.stack([o[self.image] for o in observations]), "codes": self._featurize_codes(observations)}
 
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         codes, image = features["codes"], features["image"]
@@ -121,22 +132,31 @@ def _categories(space: spaces.Space) -> np.ndarray:
         return np.array([space.n])
     if isinstance(space, spaces.MultiDiscrete):
         return np.ravel(space.nvec)
-    if isinstance(space, spaces.MultiBinary):
-        return np.full(int(np.prod(space.shape)), 2)
-    raise TypeError(f"the one-hot encoder takes discrete observation keys, not {space}")
+    return np.full(int(np.prod(space.shape)), 2)
 
 
-ENCODERS: dict[str, Callable[[spaces.Dict, NPIConfig], nn.Module]] = {
-    "NPI-Addition": OneHotMLP,
-    "NPI-Sort": OneHotMLP,
-    "NPI-Canonicalize": ImageCNN,
-}
+def is_image(space: spaces.Space) -> bool:
+    """A uint8 ``Box`` of shape H x W x C, as stable-baselines3 takes images."""
+    return isinstance(space, spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
 
 
-def make_encoder(env_id: str, observation_space: spaces.Dict, cfg: NPIConfig) -> nn.Module:
-    """The encoder registered for the env's family (the id up to its variant and version)."""
-    name = env_id.split(":")[-1]
-    for family, build in ENCODERS.items():
-        if name.startswith(family):
-            return build(observation_space, cfg)
-    raise ValueError(f"no NPI encoder is registered for {env_id!r}; families: {sorted(ENCODERS)}")
+def make_encoder(observation_space: spaces.Dict, cfg: NPIConfig) -> nn.Module:
+    """The encoder for these observation keys: ``ImageCNN`` with an image key, else ``OneHotMLP``."""
+    images, codes = [], []
+    for key, space in observation_space.spaces.items():
+        if key == PROGRAM_KEY:
+            continue
+        if is_image(space):
+            images.append(key)
+        elif isinstance(space, DISCRETE):
+            codes.append(key)
+        else:
+            raise TypeError(
+                f"the NPI cannot encode observation key {key!r} ({space}); it takes discrete keys "
+                f"(Discrete, MultiDiscrete, MultiBinary) and at most one image key (a uint8 Box of shape H x W x C)"
+            )
+    if len(images) > 1:
+        raise TypeError(f"the NPI encodes at most one image key; this observation space has {images}")
+    if images:
+        return ImageCNN(observation_space, cfg, tuple(codes), images[0])
+    return OneHotMLP(observation_space, cfg, tuple(codes))

@@ -33,7 +33,7 @@ class NPI(nn.Module):
     def __init__(self, cfg: NPIConfig, programs: ProgramSet, observation_space: spaces.Dict) -> None:
         super().__init__()
         self.arg_sizes = tuple(programs.arg_sizes)
-        self.encoder = make_encoder(cfg.env_id, observation_space, cfg)
+        self.encoder = make_encoder(observation_space, cfg)
         self.program_keys = nn.Parameter(torch.randn(len(programs), cfg.key_dim) / cfg.key_dim**0.5)
         self.program_embeddings = nn.Embedding(len(programs), cfg.program_dim)
         self.fuse = nn.Sequential(

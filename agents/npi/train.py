@@ -15,22 +15,22 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from agents.base import run_episodes
+from agents.common.checkpoints import require_training_state
+from agents.common.logs import CsvLog
+from agents.common.resume import check_resume
+from agents.common.seeds import training_seed, validation_seed
 from agents.npi.agent import NPIAgent
-from agents.npi.checkpoint import CheckpointError, load_checkpoint, program_table, save_checkpoint
+from agents.npi.checkpoint import check_programs, load_checkpoint, program_table, save_checkpoint
 from agents.npi.config import NPIConfig
 from agents.npi.data import CurriculumSampler, expert_frames
 from agents.npi.model import NPI, Heads
-from agents.runs import CsvLog
-
-VALIDATION_SEED = 2_000_000_000
-IGNORE = -100
 
 
 def training_problems(cfg: NPIConfig) -> list[tuple[int, dict[str, Any]]]:
     """(seed, reset options) of every training problem: ``problems_per_length`` per length."""
     rng = np.random.default_rng([cfg.seed, 1])
     return [
-        (int(rng.integers(10**9)), {"length": length})
+        (training_seed(rng), {"length": length})
         for length in range(cfg.min_length, cfg.max_length + 1)
         for _ in range(cfg.problems_per_length)
     ]
@@ -39,7 +39,7 @@ def training_problems(cfg: NPIConfig) -> list[tuple[int, dict[str, Any]]]:
 def validation_problems(cfg: NPIConfig) -> list[tuple[int, dict[str, Any]]]:
     """Held-out problems spread evenly over the training lengths."""
     lengths = np.linspace(cfg.min_length, cfg.max_length, cfg.eval_episodes).round().astype(int)
-    return [(VALIDATION_SEED + 1000 * cfg.seed + i, {"length": int(n)}) for i, n in enumerate(lengths)]
+    return [(validation_seed(i, cfg.seed), {"length": int(n)}) for i, n in enumerate(lengths)]
 
 
 def bc_loss(
@@ -72,17 +72,17 @@ def train(
 ) -> dict[str, Any]:
     """Train an NPI on ``cfg.env_id``'s expert traces; write the checkpoint to ``out`` (and ``out``.csv).
 
-    With ``resume`` and an existing ``out``, continue that run from its update count (its config
-    wins, except ``updates``). Returns a summary: updates, seconds, last validation accuracy.
+    With ``resume`` and an existing ``out``, continue that run from its update count (refused if
+    ``cfg`` changes a setting outside ``NPIConfig.RESUMABLE``).
+    Returns a summary: updates, seconds, last validation accuracy, frames and steps.
     """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     ckpt = None
     if resume and out.exists():
         ckpt = load_checkpoint(out)
-        if "optimizer" not in ckpt:
-            raise CheckpointError(f"{out} was exported without its training state and cannot be resumed")
-        cfg = NPIConfig.from_dict({**ckpt["config"], "updates": cfg.updates})
+        require_training_state(out, ckpt)
+        check_resume(out, ckpt["config"], cfg)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     env = gym.make(cfg.env_id, **cfg.env_kwargs)
@@ -95,7 +95,7 @@ def train(
     zeros = np.zeros(len(programs)).tolist()
     state = {"update": 0, "seconds": 0.0, "perfect_streak": 0, "error": zeros, "hits": zeros, "seen": zeros, "validation": []}
     if ckpt is not None:
-        load_checkpoint(out, programs, cfg.env_id)
+        check_programs(out, ckpt, programs, cfg.env_id)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])

@@ -1,0 +1,48 @@
+"""What every agent's ``npi-gym train`` command shares: config flags, --out/--resume/--quiet, the resume policy."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from agents.common.checkpoints import CheckpointError, CheckpointKind, require_training_state
+from agents.common.flags import add_config_flags, given
+from agents.common.resume import resumed_config
+
+
+Command = Callable[[argparse.Namespace, TextIO], int]
+
+
+def add_train_command(subparsers: argparse._SubParsersAction, name: str, cls: type, run: Command, help: str, description: str) -> None:
+    """``train NAME``: ``cls``'s fields as flags (``env_id`` as ``--env``), and where to checkpoint (default runs/NAME-ENV.pt)."""
+    parser = subparsers.add_parser(name, help=help, description=description)
+    add_config_flags(parser, cls, rename={"env_id": "env"})
+    parser.add_argument("--out", type=Path, help=f"checkpoint path (default runs/{name}-ENV.pt); a CSV log is written beside it")
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue the run saved at --out with its own settings; flags given change only the settings safe to change",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run, command=f"train {name}", stem=name)
+
+
+def run_training(args: argparse.Namespace, cls: type, kind: CheckpointKind, train: Callable[..., dict[str, Any]]) -> tuple[Any, Path, dict[str, Any]]:
+    """Train as the flags say; the config, checkpoint path and the trainer's summary."""
+    cfg, out = training_config(args, cls, kind)
+    return cfg, out, train(cfg, out, resume=args.resume, progress=not args.quiet)
+
+
+def training_config(args: argparse.Namespace, cls: type, kind: CheckpointKind) -> tuple[Any, Path]:
+    """The config to train with and the checkpoint path: the flags given, or with ``--resume`` the saved run's
+    config with the flags given applied (refused where they change a setting not safe to change)."""
+    changes = given(args, cls)
+    env_id = changes.get("env_id", cls.env_id)
+    out = args.out or Path("runs") / f"{args.stem}-{env_id.removesuffix('-v0').lower()}.pt"
+    if not args.resume:
+        return cls(**changes), out
+    if not out.exists():
+        raise CheckpointError(f"nothing to resume at {out}; train without --resume to start a run there")
+    saved = kind.header(out)
+    require_training_state(out, saved)
+    return resumed_config(out, cls, saved["config"], changes), out

@@ -1,0 +1,58 @@
+"""``npi-gym train npi`` and the NPI part of ``npi-gym eval`` (torch is imported when a command runs)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TextIO
+
+from agents.common.commands import add_train_command, run_training
+from agents.npi.checkpoint import KIND
+from agents.npi.config import NPIConfig
+
+NAME = "npi"
+
+
+def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
+    """``train npi``: every NPIConfig field as a flag."""
+    add_train_command(
+        subparsers, NAME, NPIConfig, train_command,
+        help="Neural Programmer-Interpreter (behavioural cloning of the expert)",
+        description="Train an NPI on a program-call env's expert traces.",
+    )
+
+
+def train_command(args: argparse.Namespace, out: TextIO) -> int:
+    from agents.npi.train import train
+
+    cfg, path, summary = run_training(args, NPIConfig, KIND, train)
+    print(
+        f"trained {cfg.env_id} for {summary['updates']} updates in {summary['seconds']:.0f} s "
+        f"({summary['frames']} frames, {summary['steps']} steps); held-out episodes solved: "
+        f"{100 * summary['validation']:.1f}%; checkpoint {path}",
+        file=out,
+    )
+    return 0
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``npi-gym eval`` flags only this agent's checkpoints take."""
+    parser.add_argument("--lengths", help="NPI: comma-separated problem sizes (default 10,20,50)")
+
+
+def evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
+    """Per-length accuracy of an NPI checkpoint through env.step."""
+    import torch
+
+    from agents.base import evaluate, format_results
+    from agents.npi.agent import NPIAgent
+
+    torch.set_num_threads(1)
+    agent = NPIAgent.load(args.checkpoint, args.env)
+    lengths = [int(x) for x in (args.lengths or "10,20,50").split(",")]
+    episodes = args.episodes or [100]
+    results = evaluate(
+        agent, agent.env_id, lengths, episodes[0] if len(episodes) == 1 else episodes,
+        seed=args.seed, batch_size=args.batch_size, **agent.env_kwargs,
+    )
+    print(format_results(results, f"{agent.env_id}, {args.checkpoint}"), file=out)
+    return 0
