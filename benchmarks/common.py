@@ -21,7 +21,7 @@ from typing import Any
 import gymnasium as gym
 
 import npi_gym  # noqa: F401  (registers the ids)
-from agents.cli import pretrained_path
+from agents.npi.shipped import pretrained_path
 
 BENCHMARKS = Path(__file__).resolve().parent
 RESULTS = BENCHMARKS / "results"

@@ -3,7 +3,7 @@
 A template is a question with its numbers replaced by N (column letters, keywords and words word:k
 kept). Counts: every template a setting's test tables allow (enumerated exactly), the distinct
 templates in a sampled test set, and the share of those also in a sampled training set of the
-paper's size (50,000 questions). Questions are drawn exactly as npi_gym.tables.dataset draws them,
+paper's size (50,000 questions). Questions are drawn exactly as npi_gym.envs.table.dataset draws them,
 without building the tables. Writes benchmarks/results/table_templates.md (about 3 minutes).
 
     python benchmarks/table_templates.py [--train 50000] [--test 100000] [--seed 0]

@@ -7,7 +7,6 @@ runs them alone.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from typing import Any, Sequence, TextIO
@@ -16,6 +15,7 @@ import gymnasium as gym
 
 import npi_gym
 from npi_gym.core import ProgramEnv
+from npi_gym.registry import PROGRAM_CALL_IDS
 from npi_gym.traces import rollout
 
 DEMO_PROBLEMS = (("NPI-Addition-v0", (96, 125)), ("NPI-Sort-v0", (9, 2, 5)))
@@ -46,19 +46,8 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 def _program_env(env_id: str, **kwargs: Any) -> gym.Env:
     env = gym.make(env_id, **kwargs)
     if not isinstance(env.unwrapped, ProgramEnv):
-        raise ValueError(f"{env_id} is not a program-call env; choose one of {program_env_ids()}")
+        raise ValueError(f"{env_id} is not a program-call env; choose one of {list(PROGRAM_CALL_IDS)}")
     return env
-
-
-def program_env_ids() -> list[str]:
-    """The registered ids of program-call envs."""
-    return [i for i in npi_gym.ENV_IDS if is_program_env(i)]
-
-
-def is_program_env(env_id: str) -> bool:
-    """Whether ``env_id``'s entry point is a ProgramEnv (its module is imported; no env is built)."""
-    module, _, name = str(gym.spec(env_id).entry_point).partition(":")
-    return issubclass(getattr(importlib.import_module(module), name), ProgramEnv)
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:

@@ -41,7 +41,7 @@ class WalkEnv(ProgramEnv):
     def _task_spaces(self) -> dict[str, spaces.Space]:
         return {"at_end": spaces.MultiBinary(1), "position": spaces.Discrete(self.max_length + 1)}
 
-    def _sample_problem(self, length: int | None) -> int:
+    def _sample_problem(self, length: int | None, program: str | None) -> int:
         return int(self.np_random.integers(1, self.max_length + 1)) if length is None else length
 
     def _check_problem(self, problem: Any) -> int:

@@ -268,7 +268,7 @@ def test_a_given_table_gets_a_random_question() -> None:
         ({"question": "sum A", "table": {c: [1.0] for c in "ABCDEF"}}, ValueError, "at most 5 columns"),
         ({"question": 3}, ValueError, "must be a string like"),
         ({"question": "mean A"}, ValueError, "unknown word 'mean'"),
-        ({"example": "sum A"}, ValueError, "must be an npi_gym.tables.Example"),
+        ({"example": "sum A"}, ValueError, "must be an npi_gym.envs.table.Example"),
         ({"problem": (1, 2)}, ValueError, "accepted: ['question', 'table', 'example']"),
     ],
 )

@@ -14,7 +14,7 @@ from npi_gym import tables as T
 
 # ----------------------------------------------------------------------------------- independent evaluator
 # The meaning of a keyword question, read straight off the paper's description in plain Python over
-# lists of cells. It shares nothing with npi_gym.tables but the Table it reads cells from.
+# lists of cells. It shares nothing with npi_gym.envs.table but the Table it reads cells from.
 
 KEYWORDS = {
     "sum": "sum", "total": "sum", "total of": "sum", "sum of": "sum",

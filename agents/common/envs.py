@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import npi_gym
-from npi_gym.cli import is_program_env
+from npi_gym.registry import ENV_IDS, PROGRAM_CALL_IDS
 
 
 def first_env(program_calls: bool) -> str:
     """The first registered id that is (``program_calls``) or is not a program-call env: a config's default env."""
-    return next(i for i in npi_gym.ENV_IDS if is_program_env(i) == program_calls)
+    return next(i for i in ENV_IDS if (i in PROGRAM_CALL_IDS) == program_calls)

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from agents.neural_programmer.checkpoint import CheckpointError, load_checkpoint, table_setting
 from agents.neural_programmer.config import NPConfig
 from agents.neural_programmer.model import PIVOTED, NeuralProgrammer, Question, featurize, stack_observations
-from npi_gym.tables import OPERATIONS, STEPS
+from npi_gym.envs.table import OPERATIONS, STEPS
 
 
 class NeuralProgrammerAgent:

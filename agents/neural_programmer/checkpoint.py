@@ -6,13 +6,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
-
 import npi_gym  # noqa: F401  (registers the ids)
 from agents.common.checkpoints import CheckpointError, CheckpointKind
 from agents.common.resume import check_resume
 from agents.neural_programmer.config import NPConfig
-from npi_gym.tables import OPERATIONS, VOCABULARY
+from npi_gym.envs.table import OPERATIONS, VOCABULARY, setting_of
 
 __all__ = ["KIND", "CheckpointError", "check_resumable", "export_checkpoint", "load_checkpoint", "save_checkpoint", "table_setting"]
 
@@ -21,12 +19,7 @@ KIND = CheckpointKind("npi-gym/neural-programmer-checkpoint", 2, "Neural Program
 
 def table_setting(env_id: str) -> dict[str, Any]:
     """The table setting (columns, word variability) of a table-question env id, as plain data."""
-    env = gym.make(env_id)
-    setting = getattr(env.unwrapped, "setting", None)
-    env.close()
-    if setting is None:
-        raise ValueError(f"{env_id} is not a table-question env; the Neural Programmer answers table questions")
-    return asdict(setting)
+    return asdict(setting_of(env_id))
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:

@@ -162,7 +162,7 @@ def soft_execute(
 
     ``operation_probs`` (T, B, O) and ``column_probs`` (T, B, C); ``pivot_probs`` (B, 2, K): the
     greater and lesser pivot distributions over the question's numbers. Runs in ``f.values``' dtype.
-    With one-hot weights this is the env's execution (``npi_gym.tables.run_step``): the same
+    With one-hot weights this is the env's execution (``npi_gym.envs.table.run_step``): the same
     operations (sum, count, difference, greater, lesser, and, or, assign, reset, text_match), the same
     "step t-k" history with the initial state before step 0. Soft and/or are the paper's min and max.
     """

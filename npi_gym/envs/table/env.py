@@ -212,7 +212,7 @@ class TableEnv(TaskEnv):
     def _example(self, options: dict[str, Any]) -> Example:
         if "example" in options:
             if len(options) > 1 or not isinstance(options["example"], Example):
-                raise ValueError("options['example'] must be an npi_gym.tables.Example, given alone")
+                raise ValueError("options['example'] must be an npi_gym.envs.table.Example, given alone")
             example = options["example"]
             self._check_table(example.table)
             return example
