@@ -31,7 +31,7 @@ from agents.neural_programmer.checkpoint import export_checkpoint, load_checkpoi
 from agents.neural_programmer.config import NPConfig
 from agents.neural_programmer.train import train
 from common import NP_PRETRAINED, RUNS, command_line, load_config, pyplot, save_figure, write_csv, write_markdown
-from npi_gym.envs.table import PAPER, Example
+from npi_gym.envs.table import CATEGORIES, PAPER
 
 NP_RUNS = RUNS / "neural_programmer"
 
@@ -39,14 +39,6 @@ def setting_config(base: NPConfig, name: str) -> NPConfig:
     """``base`` with the setting's env and its run's fields from configs/neural_programmer.toml."""
     runs = load_config("neural_programmer")
     return replace(base, env_id=PAPER[name].env_id, **{**runs["default"], **runs["setting"].get(name, {})})
-
-
-def kind(example: Example) -> str:
-    """The question's category: aggregation, comparison, logic or arithmetic (difference)."""
-    query = example.query
-    if len(query.terms) == 2:
-        return "arithmetic"
-    return ("aggregation", "comparison", "logic")[len(query.conditions)]
 
 
 def evaluate_setting(path: Path, env_id: str, episodes: int, seed: int) -> dict[str, Any]:
@@ -64,8 +56,8 @@ def evaluate_setting(path: Path, env_id: str, episodes: int, seed: int) -> dict[
     env.close()
     solved, total = Counter(), Counter()
     for example, episode in zip(examples, played):
-        total[kind(example)] += 1
-        solved[kind(example)] += episode.solved
+        total[example.query.category] += 1
+        solved[example.query.category] += episode.solved
     seen = set(load_checkpoint(path)["train_templates"])
     templates = {e.template for e in examples}
     return {
@@ -87,7 +79,7 @@ def run_setting(name: str, cfg: NPConfig, args: argparse.Namespace) -> dict[str,
 
 
 def results_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
-    kinds = ("aggregation", "comparison", "logic", "arithmetic")
+    kinds = CATEGORIES
     lines = [
         "| setting | env | paper: accuracy | ours: accuracy | "
         + " | ".join(f"ours: {k}" for k in kinds)
@@ -164,12 +156,12 @@ def main() -> None:
     for name in args.settings:
         rows.append(run_setting(name, setting_config(base, name), args))
         print(results_table(rows[-1:], args), flush=True)
-    header = ["setting", "env_id", "paper_accuracy", "accuracy", "aggregation", "comparison", "logic", "arithmetic",
+    header = ["setting", "env_id", "paper_accuracy", "accuracy", *CATEGORIES,
               "test_templates_in_eval", "seen_in_training", "paper_seen", "epochs", "updates", "train_minutes",
               "data_seconds", "eval_episodes"]
     write_csv("neural_programmer.csv", header, (
         [r["setting"], PAPER[r["setting"]].env_id, PAPER[r["setting"]].accuracy, f"{r['accuracy']:.2f}",
-         *(f"{r['by_kind'].get(k, float('nan')):.2f}" for k in ("aggregation", "comparison", "logic", "arithmetic")),
+         *(f"{r['by_kind'].get(k, float('nan')):.2f}" for k in CATEGORIES),
          r["test_templates"], f"{r['seen']:.2f}", PAPER[r["setting"]].seen_in_training, f"{r['epochs']:g}", r["updates"],
          f"{r['train_minutes']:.1f}", f"{r['data_seconds']:.0f}", args.episodes]
         for r in rows

@@ -13,7 +13,7 @@ from gymnasium.utils.env_checker import check_env
 
 import npi_gym
 from npi_gym import FlatCalls, InvalidCall
-from npi_gym import tables as T
+from npi_gym.envs import table as T
 from npi_gym.envs.table import TABLE_ENV_IDS, TableEnv
 
 SETTING_IDS = {

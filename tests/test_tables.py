@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from npi_gym import tables as T
+from npi_gym.envs import table as T
 
 # ----------------------------------------------------------------------------------- independent evaluator
 # The meaning of a keyword question, read straight off the paper's description in plain Python over
@@ -496,3 +496,16 @@ def test_answers_match_to_the_first_decimal_place() -> None:
     assert T.answers_match(frozenset({(1, 2)}), frozenset({(1, 2)}))
     assert not T.answers_match(frozenset({(1, 2), (2, 2)}), frozenset({(1, 2)}))
     assert not T.answers_match(0.0, frozenset())
+
+
+@pytest.mark.parametrize(
+    "question, category",
+    [
+        ("sum A", "aggregation"),
+        ("greater 5.5 A count", "comparison"),
+        ("greater 5.5 A and lesser 9.0 B print C", "logic"),
+        ("sum A diff count", "arithmetic"),
+    ],
+)
+def test_query_category_follows_its_conditions_and_terms(question: str, category: str) -> None:
+    assert T.parse_question(question)[0].category == category

@@ -104,6 +104,11 @@ class Query:
     connective: str | None
     terms: tuple[Term, ...]
 
+    @property
+    def category(self) -> str:
+        """One of ``CATEGORIES``: by the number of conditions, or arithmetic for a difference of two terms."""
+        return CATEGORIES[3] if len(self.terms) == 2 else CATEGORIES[len(self.conditions)]
+
     def program(self) -> tuple[Step, ...]:
         """The ground-truth program: four steps, padded in front with ``reset``."""
         if len(self.terms) == 2:
