@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/npi-gym demo
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 -q
 
 test-all: $(STAMP)

@@ -38,7 +38,7 @@ class TaskEnv(gym.Env):
     reset_options: ClassVar[tuple[str, ...]] = ()
     """the option names ``reset(options=...)`` accepts"""
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> "TaskEnv":
+    def __new__(cls, *args: Any, **kwargs: Any) -> TaskEnv:
         accepted = [
             name
             for name, p in inspect.signature(cls.__init__).parameters.items()

@@ -6,6 +6,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+
 import npi_gym
 
 ALL_IDS = list(npi_gym.ENV_IDS)

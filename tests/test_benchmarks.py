@@ -95,7 +95,6 @@ def test_run_configs_build_agent_configs(bench) -> None:
 
 def test_neural_programmer_runs_name_known_settings(bench) -> None:
     import neural_programmer
-
     from agents.neural_programmer.config import NPConfig
 
     runs = bench.load_config("neural_programmer")

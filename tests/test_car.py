@@ -18,10 +18,10 @@ import npi_gym
 from npi_gym import InvalidCall
 from npi_gym.envs.car import (
     CARS_DIR,
-    CanonicalizeEnv,
     ELEVATIONS,
     N_AZIMUTHS,
     N_ELEVATIONS,
+    CanonicalizeEnv,
     CarRenderer,
     RenderSettings,
     StaleCacheWarning,

@@ -199,7 +199,9 @@ def test_off_pad_move_and_undeclared_args_are_invalid() -> None:
 def test_invalid_call_does_not_derail_the_expert() -> None:
     env = gym.make("NPI-Sort-v0")
     env.reset(seed=0, options={"problem": [3, 1, 2]})
-    text = lambda: env.unwrapped.programs.text(env.unwrapped.action_to_call(env.unwrapped.expert_action()))
+    def text() -> str:
+        return env.unwrapped.programs.text(env.unwrapped.action_to_call(env.unwrapped.expert_action()))
+
     assert text() == "BUBBLE"
     assert "may not call" in env.step(env.unwrapped.call_to_action("BSTEP"))[4]["invalid_call"]
     env.step(env.unwrapped.call_to_action("BUBBLE"))

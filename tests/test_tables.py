@@ -33,7 +33,7 @@ def table_cells(table: T.Table) -> dict[str, list]:
     for c in range(columns):
         letter = "ABCDEFGHIJ"[c]
         if table.kinds[c] == "text":
-            cells[letter] = ["word:%d" % table.words[r][c] for r in range(rows)]
+            cells[letter] = [f"word:{table.words[r][c]}" for r in range(rows)]
         else:
             cells[letter] = [float(table.values[r][c]) for r in range(rows)]
     return cells

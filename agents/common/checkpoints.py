@@ -20,7 +20,7 @@ class CheckpointError(Exception):
     """A checkpoint that cannot be used: missing, unreadable, truncated, foreign, or made for something else."""
 
 
-KINDS: dict[str, "CheckpointKind"] = {}
+KINDS: dict[str, CheckpointKind] = {}
 """every kind defined so far, by format string (to name what a foreign file is)"""
 
 

@@ -10,7 +10,6 @@ from agents.common.checkpoints import CheckpointError, CheckpointKind, require_t
 from agents.common.flags import add_config_flags, given
 from agents.common.resume import resumed_config
 
-
 Command = Callable[[argparse.Namespace, TextIO], int]
 
 

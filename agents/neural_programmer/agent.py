@@ -28,7 +28,7 @@ class NeuralProgrammerAgent:
         self.slots: dict[int, dict[str, Any]] = {}
 
     @classmethod
-    def load(cls, path: str | Path, env_id: str | None = None) -> "NeuralProgrammerAgent":
+    def load(cls, path: str | Path, env_id: str | None = None) -> NeuralProgrammerAgent:
         """The agent of a checkpoint, for ``env_id`` (default: the env it was trained on)."""
         ckpt = load_checkpoint(path)
         cfg = NPConfig.from_dict(ckpt["config"])

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
-from agents.common.envs import first_env
 from agents.common.configs import config_from_dict
+from agents.common.envs import first_env
 
 
 @dataclass
@@ -97,7 +97,7 @@ class NPConfig:
     """torch threads"""
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "NPConfig":
+    def from_dict(cls, values: dict[str, Any]) -> NPConfig:
         """A config from a dict; unknown keys raise ``ValueError``."""
         return config_from_dict(cls, values, "Neural Programmer")
 

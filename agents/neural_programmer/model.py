@@ -60,7 +60,7 @@ class Features:
     lesser: torch.Tensor  # (B, K, R, C) bool: op_lesser against each pivot
     text: torch.Tensor  # (B, R, C) bool: op_text_match against the question's words
 
-    def __getitem__(self, index: torch.Tensor) -> "Features":
+    def __getitem__(self, index: torch.Tensor) -> Features:
         """The examples at ``index``, their tables trimmed to the longest one."""
         rows = max(1, int(self.row_mask[index].sum(1).max()))
         length = max(1, int(self.lengths[index].max()))
@@ -248,11 +248,11 @@ class Question:
     operation_mask: torch.Tensor  # (B, O)
     column_mask: torch.Tensor  # (B, C)
 
-    def __getitem__(self, index: Any) -> "Question":
+    def __getitem__(self, index: Any) -> Question:
         return Question(*(getattr(self, k)[index] for k in self.__dataclass_fields__))
 
     @staticmethod
-    def stack(questions: Sequence["Question"]) -> "Question":
+    def stack(questions: Sequence[Question]) -> Question:
         return Question(*(torch.stack([getattr(x, k) for x in questions]) for k in Question.__dataclass_fields__))
 
 

@@ -14,10 +14,10 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from agents.base import run_episodes
-from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.common.checkpoints import require_training_state
 from agents.common.logs import CsvLog
 from agents.common.seeds import validation_seed
+from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.neural_programmer.checkpoint import check_resumable, load_checkpoint, save_checkpoint, table_setting
 from agents.neural_programmer.config import NPConfig
 from agents.neural_programmer.model import (
@@ -189,7 +189,7 @@ class ProgramMemory:
     found: torch.Tensor  # (N,) bool
 
     @classmethod
-    def empty(cls, questions: int) -> "ProgramMemory":
+    def empty(cls, questions: int) -> ProgramMemory:
         zeros = torch.zeros((questions, STEPS), dtype=torch.long)
         return cls(zeros, zeros.clone(), torch.zeros((questions, 2), dtype=torch.long), torch.zeros(questions, dtype=torch.bool))
 
@@ -228,7 +228,7 @@ class SearchPool:
     by_wording: torch.Tensor  # (W, Q, T): the most often remembered among the questions of each wording
 
     @classmethod
-    def of(cls, memory: ProgramMemory, wordings: torch.Tensor, cfg: NPConfig) -> "SearchPool":
+    def of(cls, memory: ProgramMemory, wordings: torch.Tensor, cfg: NPConfig) -> SearchPool:
         return cls(memory.common_operations(cfg.search_pool), memory.common_operations(cfg.search_pool_wording, wordings))
 
     def for_questions(self, wordings: torch.Tensor) -> torch.Tensor:

@@ -43,7 +43,7 @@ class NPIAgent:
         self.last: dict[int, Call | None] = {}
 
     @classmethod
-    def load(cls, path: str | Path, env_id: str | None = None, **env_kwargs: Any) -> "NPIAgent":
+    def load(cls, path: str | Path, env_id: str | None = None, **env_kwargs: Any) -> NPIAgent:
         """The agent of a checkpoint, for ``env_id`` (default: the env it was trained on)."""
         ckpt = load_checkpoint(path)
         cfg = NPIConfig.from_dict(ckpt["config"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from agents.common.envs import first_env
 from agents.common.configs import config_from_dict
+from agents.common.envs import first_env
 
 
 @dataclass
@@ -85,6 +85,6 @@ class NPIConfig:
     """updates between CSV log rows"""
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "NPIConfig":
+    def from_dict(cls, values: dict[str, Any]) -> NPIConfig:
         """The config saved in a checkpoint; unknown keys raise ``ValueError``."""
         return config_from_dict(cls, values, "NPI")

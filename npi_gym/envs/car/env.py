@@ -8,6 +8,7 @@ from typing import Any, Iterator, Literal
 import numpy as np
 from gymnasium import spaces
 
+from npi_gym.core import ProgramEnv
 from npi_gym.envs.car.cache import ViewCache
 from npi_gym.envs.car.render import (
     AZIMUTH_STEP,
@@ -18,7 +19,6 @@ from npi_gym.envs.car.render import (
     load_manifest,
     model_names,
 )
-from npi_gym.core import ProgramEnv
 from npi_gym.programs import Program, ProgramSet
 from npi_gym.rendering import text_mask
 

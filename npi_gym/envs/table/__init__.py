@@ -30,6 +30,26 @@ description. Where the paper is silent, these are the rules (and ``tests/test_ta
 
 from __future__ import annotations
 
+from npi_gym.envs.table.env import (
+    RESET_OPTIONS,
+    TableEnv,
+)
+from npi_gym.envs.table.generator import (
+    SPLITS,
+    Example,
+    all_templates,
+    dataset,
+    make_example,
+    sample_example,
+    sample_layout,
+    sample_numbers,
+    sample_phrases,
+    sample_query,
+    sample_question,
+    sample_table,
+    test_layouts,
+    value_range,
+)
 from npi_gym.envs.table.grid import (
     COLUMN_NAMES,
     MAX_ABS_VALUE,
@@ -45,9 +65,9 @@ from npi_gym.envs.table.operations import (
     COLUMN_OPERATIONS,
     LOOKUP_OPERATIONS,
     NO_NUMBER_PIVOT,
-    OPERATIONS,
     OPERATION_IDS,
     OPERATION_TABLE,
+    OPERATIONS,
     PIVOT_OPERATIONS,
     READS_COLUMN,
     SCALAR_OPERATIONS,
@@ -119,26 +139,6 @@ from npi_gym.envs.table.settings import (
     PaperSetting,
     Setting,
     setting_of,
-)
-from npi_gym.envs.table.generator import (
-    SPLITS,
-    Example,
-    all_templates,
-    dataset,
-    make_example,
-    sample_example,
-    sample_layout,
-    sample_numbers,
-    sample_phrases,
-    sample_query,
-    sample_question,
-    sample_table,
-    test_layouts,
-    value_range,
-)
-from npi_gym.envs.table.env import (
-    RESET_OPTIONS,
-    TableEnv,
 )
 
 __all__ = [

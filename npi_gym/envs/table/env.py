@@ -250,7 +250,7 @@ class TableEnv(TaskEnv):
         """A random table of this setting whose columns fit what the question needs."""
         needs = parse_question(question)[0].columns()
         kinds = list(sample_layout(self.np_random, self.setting, "test"))
-        for column, kind in needs.items():
+        for column in needs:
             if column >= len(kinds):
                 raise ValueError(
                     f"question {question!r} uses column {COLUMN_NAMES[column]}; this env's tables have "

@@ -20,10 +20,10 @@ from npi_gym.envs.table.questions import (
     fillings,
     keywords,
     parse_question,
+    query_of,
     render,
     shapes,
     template_of,
-    query_of,
 )
 from npi_gym.envs.table.settings import Setting, resolve
 

@@ -81,7 +81,7 @@ class Table:
         object.__setattr__(self, "kinds", kinds)
 
     @classmethod
-    def from_columns(cls, columns: Mapping[str, Sequence[float | str]]) -> "Table":
+    def from_columns(cls, columns: Mapping[str, Sequence[float | str]]) -> Table:
         """A table from ``{"A": [numbers...], "B": ["word:3", ...]}`` (names A, B, ... in order)."""
         if not isinstance(columns, Mapping):
             raise ValueError(f"columns are given as a mapping of names to lists of cells; got {_short(columns)}")

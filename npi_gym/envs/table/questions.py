@@ -151,7 +151,7 @@ class Shape:
     terms: tuple[str, ...]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def shapes(category: str, text: bool = False) -> tuple[Shape, ...]:
     """The templates of a category; ``text`` adds those with a text-match condition."""
     kinds = CONDITION_KINDS if text else CONDITION_KINDS[:2]
