@@ -18,7 +18,7 @@ from agents.neural_programmer.shipped import pretrained_path
 from agents.neural_programmer.train import train
 from npi_gym import tables
 
-SETTINGS = [("1col", "NPI-Table-1Col-v0"), ("5col", "NPI-Table-5Col-v0"), ("text-5col", "NPI-Table-Text-5Col-v0")]
+SETTINGS = [(key, tables.PAPER[key].env_id) for key in ("1col", "5col", "text-5col")]
 HANDFUL = ["sum A", "count", "print A", "greater 10.5 A sum A", "lesser -20.25 A count", "greater 0.5 A print A"]
 
 

@@ -16,16 +16,7 @@ from npi_gym import FlatCalls, InvalidCall
 from npi_gym.envs import table as T
 from npi_gym.envs.table import TABLE_ENV_IDS, TableEnv
 
-SETTING_IDS = {
-    "1col": "NPI-Table-1Col-v0",
-    "3col": "NPI-Table-3Col-v0",
-    "5col": "NPI-Table-5Col-v0",
-    "10col": "NPI-Table-10Col-v0",
-    "words-1col": "NPI-Table-Words-1Col-v0",
-    "words-5col": "NPI-Table-Words-5Col-v0",
-    "text-2col": "NPI-Table-Text-2Col-v0",
-    "text-5col": "NPI-Table-Text-5Col-v0",
-}
+SETTING_IDS = {row.key: row.env_id for row in T.PAPER_SETTINGS}
 
 
 def run_expert(env: gym.Env, **reset: object) -> tuple[float, TableEnv]:
