@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
@@ -10,11 +11,18 @@ from agents.common.checkpoints import CheckpointError, CheckpointKind, require_t
 from agents.common.flags import add_config_flags, given
 from agents.common.resume import resumed_config
 
-Command = Callable[[argparse.Namespace, TextIO], int]
+Summary = Callable[[Any, dict[str, Any], Path], str]
+"""(config, the trainer's summary, checkpoint path) -> the line printed when training ends"""
 
 
-def add_train_command(subparsers: argparse._SubParsersAction, name: str, cls: type, run: Command, help: str, description: str) -> None:
-    """``train NAME``: ``cls``'s fields as flags (``env_id`` as ``--env``), and where to checkpoint (default runs/NAME-ENV.pt)."""
+def add_train_command(
+    subparsers: argparse._SubParsersAction, name: str, cls: type, kind: CheckpointKind, trainer: str, summary: Summary,
+    help: str, description: str,
+) -> None:
+    """``train NAME``: ``cls``'s fields as flags (``env_id`` as ``--env``), and where to checkpoint (default runs/NAME-ENV.pt).
+
+    ``trainer`` is the training function as ``"module:function"``, imported (with torch) only when the command runs.
+    """
     parser = subparsers.add_parser(name, help=help, description=description)
     add_config_flags(parser, cls, rename={"env_id": "env"})
     parser.add_argument("--out", type=Path, help=f"checkpoint path (default runs/{name}-ENV.pt); a CSV log is written beside it")
@@ -23,13 +31,15 @@ def add_train_command(subparsers: argparse._SubParsersAction, name: str, cls: ty
         help="continue the run saved at --out with its own settings; flags given change only the settings safe to change",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    def run(args: argparse.Namespace, out: TextIO) -> int:
+        cfg, path = training_config(args, cls, kind)
+        module, _, function = trainer.partition(":")
+        train = getattr(importlib.import_module(module), function)
+        print(summary(cfg, train(cfg, path, resume=args.resume, progress=not args.quiet), path), file=out)
+        return 0
+
     parser.set_defaults(run=run, command=f"train {name}", stem=name)
-
-
-def run_training(args: argparse.Namespace, cls: type, kind: CheckpointKind, train: Callable[..., dict[str, Any]]) -> tuple[Any, Path, dict[str, Any]]:
-    """Train as the flags say; the config, checkpoint path and the trainer's summary."""
-    cfg, out = training_config(args, cls, kind)
-    return cfg, out, train(cfg, out, resume=args.resume, progress=not args.quiet)
 
 
 def training_config(args: argparse.Namespace, cls: type, kind: CheckpointKind) -> tuple[Any, Path]:

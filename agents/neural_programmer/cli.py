@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
-from agents.common.commands import add_train_command, run_training
+from agents.common.commands import add_train_command
 from agents.neural_programmer.checkpoint import KIND
 from agents.neural_programmer.config import NPConfig
 
@@ -15,23 +16,18 @@ NAME = "neural-programmer"
 def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     """``train neural-programmer``: every NPConfig field as a flag (``--grad-noise false``, ``--epochs 40``, ...)."""
     add_train_command(
-        subparsers, NAME, NPConfig, train_command,
+        subparsers, NAME, NPConfig, KIND, "agents.neural_programmer.train:train", summary,
         help="Neural Programmer on table questions (weak supervision: the answer alone)",
         description="Train the Neural Programmer on a table-question env's questions from their answers alone.",
     )
 
 
-def train_command(args: argparse.Namespace, out: TextIO) -> int:
-    from agents.neural_programmer.train import train
-
-    cfg, path, summary = run_training(args, NPConfig, KIND, train)
-    print(
-        f"{cfg.env_id}: {summary['updates']} updates ({summary['epochs']:g} epochs) in {summary['seconds'] / 60:.1f} min "
-        f"(+{summary['data_seconds']:.0f} s data); held-out test-split accuracy {100 * summary['accuracy']:.2f}%; "
-        f"checkpoint {path}",
-        file=out,
+def summary(cfg: NPConfig, result: dict[str, Any], path: Path) -> str:
+    return (
+        f"{cfg.env_id}: {result['updates']} updates ({result['epochs']:g} epochs) in {result['seconds'] / 60:.1f} min "
+        f"(+{result['data_seconds']:.0f} s data); held-out test-split accuracy {100 * result['accuracy']:.2f}%; "
+        f"checkpoint {path}"
     )
-    return 0
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
-from agents.common.commands import add_train_command, run_training
+from agents.common.commands import add_train_command
 from agents.npi.checkpoint import KIND
 from agents.npi.config import NPIConfig
 
@@ -15,23 +16,18 @@ NAME = "npi"
 def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     """``train npi``: every NPIConfig field as a flag."""
     add_train_command(
-        subparsers, NAME, NPIConfig, train_command,
+        subparsers, NAME, NPIConfig, KIND, "agents.npi.train:train", summary,
         help="Neural Programmer-Interpreter (behavioural cloning of the expert)",
         description="Train an NPI on a program-call env's expert traces.",
     )
 
 
-def train_command(args: argparse.Namespace, out: TextIO) -> int:
-    from agents.npi.train import train
-
-    cfg, path, summary = run_training(args, NPIConfig, KIND, train)
-    print(
-        f"trained {cfg.env_id} for {summary['updates']} updates in {summary['seconds']:.0f} s "
-        f"({summary['frames']} frames, {summary['steps']} steps); held-out episodes solved: "
-        f"{100 * summary['validation']:.1f}%; checkpoint {path}",
-        file=out,
+def summary(cfg: NPIConfig, result: dict[str, Any], path: Path) -> str:
+    return (
+        f"trained {cfg.env_id} for {result['updates']} updates in {result['seconds']:.0f} s "
+        f"({result['frames']} frames, {result['steps']} steps); held-out episodes solved: "
+        f"{100 * result['validation']:.1f}%; checkpoint {path}"
     )
-    return 0
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
