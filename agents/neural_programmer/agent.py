@@ -8,10 +8,16 @@ from typing import Any, Sequence
 import torch
 import torch.nn.functional as F
 
+from agents.common.checkpoints import restoring
+from agents.common.envs import env_ids
 from agents.neural_programmer.checkpoint import CheckpointError, load_checkpoint, table_setting
 from agents.neural_programmer.config import NPConfig
 from agents.neural_programmer.model import PIVOTED, NeuralProgrammer, Question, featurize, stack_observations
 from npi_gym.envs.table import OPERATIONS, STEPS
+
+
+def _columns(setting: dict[str, Any]) -> int:
+    return setting["numeric_columns"] + setting["text_columns"]
 
 
 class NeuralProgrammerAgent:
@@ -33,18 +39,21 @@ class NeuralProgrammerAgent:
         ckpt = load_checkpoint(path)
         cfg = NPConfig.from_dict(ckpt["config"])
         env_id = env_id or cfg.env_id
-        setting = table_setting(env_id)
         trained = ckpt["setting"]
-        if setting["numeric_columns"] + setting["text_columns"] > trained["numeric_columns"] + trained["text_columns"]:
-            raise CheckpointError(
-                f"{path} was trained on tables of at most {trained['numeric_columns'] + trained['text_columns']} "
-                f"columns ({cfg.env_id}); {env_id} has wider tables whose column names it never learned"
-            )
-        model = NeuralProgrammer(cfg)
+        columns = trained["numeric_columns"] + trained["text_columns"]
+        plays = ", ".join(i for i in env_ids(program_calls=False) if _columns(table_setting(i)) <= columns)
         try:
+            setting = table_setting(env_id)
+        except ValueError as e:
+            raise CheckpointError(f"{path} cannot play {env_id} ({e}); it plays {plays}") from None
+        if _columns(setting) > columns:
+            raise CheckpointError(
+                f"{path} was trained on tables of at most {columns} columns ({cfg.env_id}); {env_id} has wider tables "
+                f"whose column names it never learned; it plays {plays}"
+            )
+        with restoring(path, "weights"):
+            model = NeuralProgrammer(cfg)
             model.load_state_dict(ckpt["model"])
-        except RuntimeError as e:
-            raise CheckpointError(f"{path}: the weights do not fit its own config: {e}") from None
         return cls(model, env_id)
 
     def reset(self, obs: dict[str, Any], info: dict[str, Any]) -> None:

@@ -7,14 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import npi_gym  # noqa: F401  (registers the ids)
-from agents.common.checkpoints import CheckpointError, CheckpointKind
+from agents.common.checkpoints import CheckpointError, CheckpointKind, restoring
 from agents.common.resume import check_resume
 from agents.neural_programmer.config import NPConfig
 from npi_gym.envs.table import OPERATIONS, VOCABULARY, setting_of
 
 __all__ = ["KIND", "CheckpointError", "check_resumable", "export_checkpoint", "load_checkpoint", "save_checkpoint", "table_setting"]
 
-KIND = CheckpointKind("npi-gym/neural-programmer-checkpoint", 2, "Neural Programmer checkpoint")
+KIND = CheckpointKind(
+    "npi-gym/neural-programmer-checkpoint", 3, "Neural Programmer checkpoint",
+    inference=("vocabulary", "operations", "config", "setting", "model"), training=("noise_rng", "trainer"), unchecked_version=2,
+)
 
 
 def table_setting(env_id: str) -> dict[str, Any]:
@@ -33,10 +36,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     for key, ours in (("vocabulary", VOCABULARY), ("operations", OPERATIONS)):
         if ckpt.get(key) != list(ours):
             raise CheckpointError(f"{path} was made with another {key} ({ckpt.get(key)}); this code has {list(ours)}")
-    try:
+    with restoring(path, "config"):
         NPConfig.from_dict(ckpt["config"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path} holds no valid Neural Programmer config: {e}") from None
     return ckpt
 
 
@@ -51,5 +52,4 @@ def check_resumable(path: str | Path, ckpt: dict[str, Any], cfg: NPConfig) -> No
 
 def export_checkpoint(source: str | Path, target: str | Path) -> Path:
     """An inference-only copy of a training checkpoint (no optimizer state): what ships with the package."""
-    return KIND.export(source, target, ("vocabulary", "operations", "config", "setting", "model"),
-                       trainer=("update", "seconds", "data_seconds", "curve"))
+    return KIND.export(source, target, KIND.inference, trainer=("update", "seconds", "data_seconds", "curve"))

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
-from agents.common.configs import config_from_dict
-from agents.common.envs import first_env
+from agents.common.configs import ABOVE_ZERO, NON_NEGATIVE, POSITIVE, SEED, SHARE, Bound, check_fields, config_from_dict
+from agents.common.envs import check_env_family, first_env
 
 
 @dataclass
@@ -18,6 +18,15 @@ class NPConfig:
 
     RESUMABLE: ClassVar[frozenset[str]] = frozenset({"epochs", "eval_episodes", "stop_at", "threads"})
     """fields a resumed run may change; any other difference is refused"""
+    BOUNDS: ClassVar[dict[str, Bound]] = {
+        "seed": SEED, "examples": POSITIVE, "embed": POSITIVE, "hidden": POSITIVE, "init_scale": ABOVE_ZERO,
+        "explore": SHARE, "explore_epochs": NON_NEGATIVE, "search": NON_NEGATIVE, "search_pool": NON_NEGATIVE,
+        "search_pool_wording": NON_NEGATIVE, "search_explore": SHARE, "search_weight": NON_NEGATIVE,
+        "epochs": POSITIVE, "batch_size": POSITIVE, "lr": ABOVE_ZERO, "huber_delta": ABOVE_ZERO,
+        "lookup_weight": NON_NEGATIVE, "grad_clip": ABOVE_ZERO, "grad_noise_eta": NON_NEGATIVE,
+        "eval_episodes": POSITIVE, "stop_at": NON_NEGATIVE, "threads": POSITIVE,
+    }
+    """accepted values of the number fields (checked with every field's type when a config is made)"""
 
     env_id: str = first_env(program_calls=False)
     """the table-question env whose setting (columns, words, text) the training questions come from"""
@@ -95,6 +104,10 @@ class NPConfig:
 
     threads: int = 1
     """torch threads"""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        check_env_family(self, program_calls=False)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> NPConfig:

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from agents.base import run_episodes
-from agents.common.checkpoints import require_training_state
+from agents.common.checkpoints import require_training_state, restoring
 from agents.common.logs import CsvLog
 from agents.common.seeds import validation_seed
 from agents.neural_programmer.agent import NeuralProgrammerAgent
@@ -308,9 +308,10 @@ def train(
         ckpt = load_checkpoint(out)
         require_training_state(out, ckpt)
         check_resumable(out, ckpt, cfg)
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        noise.set_state(ckpt["noise_rng"])
+        with restoring(out, "training state"):
+            model.load_state_dict(ckpt["model"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            noise.set_state(ckpt["noise_rng"])
         state = ckpt["trainer"]
     per_epoch = max(1, (cfg.examples if examples is None else len(examples)) // cfg.batch_size)
     total = cfg.epochs * per_epoch

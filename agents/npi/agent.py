@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-import gymnasium as gym
 import numpy as np
 
-from agents.npi.checkpoint import CheckpointError, check_programs, load_checkpoint
+from agents.common.checkpoints import restoring
+from agents.npi.checkpoint import load_checkpoint, playable_env
 from agents.npi.config import NPIConfig
 from agents.npi.model import NPI, Cell
 from npi_gym.programs import Call, ProgramSet
@@ -46,20 +46,16 @@ class NPIAgent:
     def load(cls, path: str | Path, env_id: str | None = None, **env_kwargs: Any) -> NPIAgent:
         """The agent of a checkpoint, for ``env_id`` (default: the env it was trained on)."""
         ckpt = load_checkpoint(path)
-        cfg = NPIConfig.from_dict(ckpt["config"])
+        with restoring(path, "config"):
+            cfg = NPIConfig.from_dict(ckpt["config"])
         env_id = env_id or ckpt["env_id"]
         env_kwargs = {**cfg.env_kwargs, **env_kwargs}
-        env = gym.make(env_id, **env_kwargs)
+        env = playable_env(path, ckpt, env_id, env_kwargs)
         programs = env.unwrapped.programs
-        check_programs(path, ckpt, programs, env_id)
-        if repr(env.observation_space) != ckpt["observation_space"]:
-            raise CheckpointError(
-                f"{path} was trained on observations {ckpt['observation_space']}; {env_id} with {env_kwargs} "
-                f"gives {env.observation_space!r}"
-            )
-        model = NPI(cfg, programs, env.observation_space)
-        model.load_state_dict(ckpt["model"])
         env.close()
+        with restoring(path, "weights"):
+            model = NPI(cfg, programs, env.observation_space)
+            model.load_state_dict(ckpt["model"])
         return cls(model.eval(), programs, env_id, env_kwargs)
 
     # ----------------------------------------------------------------- one episode

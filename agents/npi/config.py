@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from agents.common.configs import config_from_dict
-from agents.common.envs import first_env
+from agents.common.configs import ABOVE_ZERO, NON_NEGATIVE, POSITIVE, SEED, SHARE, Bound, ConfigError, check_fields, config_from_dict
+from agents.common.envs import check_env_family, first_env
 
 
 @dataclass
@@ -15,6 +15,16 @@ class NPIConfig:
 
     RESUMABLE: ClassVar[frozenset[str]] = frozenset({"updates", "eval_episodes", "stop_after_perfect", "threads", "log_every"})
     """fields a resumed run may change; any other difference is refused"""
+    BOUNDS: ClassVar[dict[str, Bound]] = {
+        "seed": SEED, "min_length": POSITIVE, "max_length": POSITIVE, "problems_per_length": POSITIVE,
+        "hidden": POSITIVE, "layers": POSITIVE, "state_dim": POSITIVE, "encoder_hidden": POSITIVE,
+        "program_dim": POSITIVE, "key_dim": POSITIVE, "updates": POSITIVE, "batch_frames": POSITIVE,
+        "lr": ABOVE_ZERO, "lr_decay": Bound(0, 1, open_low=True), "lr_decay_every": POSITIVE, "grad_clip": ABOVE_ZERO,
+        "short_frame": NON_NEGATIVE, "curriculum_temperature": ABOVE_ZERO, "curriculum_every": POSITIVE,
+        "replay_mistakes": SHARE, "min_program_share": SHARE, "eval_every": POSITIVE, "eval_episodes": POSITIVE,
+        "stop_after_perfect": NON_NEGATIVE, "threads": POSITIVE, "log_every": POSITIVE,
+    }
+    """accepted values of the number fields (checked with every field's type when a config is made)"""
 
     env_id: str = first_env(program_calls=True)
     """program-call environment whose expert traces train the agent"""
@@ -83,6 +93,12 @@ class NPIConfig:
     """torch threads"""
     log_every: int = 50
     """updates between CSV log rows"""
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        check_env_family(self, program_calls=True)
+        if self.min_length > self.max_length:
+            raise ConfigError(f"NPIConfig.min_length must be <= max_length; got min_length {self.min_length} > max_length {self.max_length}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> NPIConfig:

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from agents.base import run_episodes
-from agents.common.checkpoints import require_training_state
+from agents.common.checkpoints import require_training_state, restoring
 from agents.common.logs import CsvLog
 from agents.common.resume import check_resume
 from agents.common.seeds import training_seed, validation_seed
@@ -96,11 +96,12 @@ def train(
     state = {"update": 0, "seconds": 0.0, "perfect_streak": 0, "error": zeros, "hits": zeros, "seen": zeros, "validation": []}
     if ckpt is not None:
         check_programs(out, ckpt, programs, cfg.env_id)
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        rng.bit_generator.state = ckpt["trainer"]["rng"]
-        state = {k: v for k, v in ckpt["trainer"].items() if k != "rng"}
+        with restoring(out, "training state"):
+            model.load_state_dict(ckpt["model"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            scheduler.load_state_dict(ckpt["scheduler"])
+            rng.bit_generator.state = ckpt["trainer"]["rng"]
+            state = {k: v for k, v in ckpt["trainer"].items() if k != "rng"}
 
     start = time.perf_counter() - state["seconds"]
     frames = expert_frames(env, training_problems(cfg), model.encoder.featurize, cfg.short_frame)
@@ -110,7 +111,8 @@ def train(
     )
     sampler.update(np.array(state["error"]))
     if ckpt is not None:
-        sampler.load_state(ckpt["sampler"])
+        with restoring(out, "training state"):
+            sampler.load_state(ckpt["sampler"])
     allowed = torch.from_numpy(programs.call_mask.copy())
     allowed[:, 0] = False
     running = sorted(set(frames.program.tolist()))
