@@ -21,18 +21,9 @@ from npi_gym import cli as env_cli
 
 __all__ = ["AGENTS", "build_parser", "demo_table", "main", "pretrained_path"]
 
+EPISODE_COUNTS = env_cli.int_at_least(1, "an episode count", example="100 or 20,10,5")
 AGENTS: tuple[ModuleType, ...] = (npi_cli, neural_programmer_cli)
 """the agent packages' command modules, each with NAME, KIND, add_train_parser, add_eval_arguments, evaluate_command"""
-
-
-def _counts(text: str) -> list[int]:
-    try:
-        counts = [int(x) for x in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a count or comma-separated counts such as 100 or 20,10,5; got {text!r}") from None
-    if any(c < 0 for c in counts):
-        raise argparse.ArgumentTypeError(f"episode counts are non-negative; got {text!r}")
-    return counts
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Play a checkpoint (of any agent; told apart by its header) through real env episodes.")
     ev.add_argument("checkpoint", type=Path)
     ev.add_argument("--env", help="env id (default: the one it was trained on)")
-    ev.add_argument("--episodes", type=_counts, help="episodes: one count, or one per length (default: NPI 100, Neural Programmer 1000)")
-    ev.add_argument("--batch-size", type=int, default=100, help="episodes run in lockstep (default: %(default)s)")
-    ev.add_argument("--seed", type=int, default=0, help="evaluation seed (default: %(default)s)")
+    ev.add_argument("--episodes", type=EPISODE_COUNTS, help="episodes: one count, or one per length (default: NPI 100, Neural Programmer 1000)")
+    ev.add_argument("--batch-size", type=env_cli.int_at_least(1, "a batch size"), default=100, help="episodes run in lockstep (default: %(default)s)")
+    ev.add_argument("--seed", type=env_cli.int_at_least(0, "a seed"), default=0, help="evaluation seed (default: %(default)s)")
     owned = {}
     for agent in AGENTS:
         before = {a.dest for a in ev._actions}
@@ -91,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``npi-gym`` with ``argv`` (default: the process's); return the exit status."""
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
-    return env_cli.run_command(parser, args, errors=(CheckpointError,))
+    return env_cli.run_command(parser, args, errors=(CheckpointError, OSError))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any, Sequence, TextIO
+from typing import Any, Callable, Sequence, TextIO
 
 import gymnasium as gym
 
@@ -27,6 +27,23 @@ def parse_problem(text: str) -> tuple[str, ...]:
     if not items:
         raise argparse.ArgumentTypeError(f"no problem in {text!r}; write e.g. 96,125 or 9,2,5")
     return items
+
+
+def int_at_least(minimum: int, what: str = "an integer", example: str | None = None) -> Callable[[str], Any]:
+    """An argparse type: ``what``, an integer >= ``minimum``; given an ``example`` such as ``"10,20,50"``,
+    one or more comma-separated ones (a list)."""
+
+    def parse(text: str) -> Any:
+        try:
+            values = [int(x) for x in (text.split(",") if example else [text])]
+        except ValueError:
+            values = []
+        if not values or any(v < minimum for v in values):
+            many = f" or comma-separated ones such as {example}" if example else ""
+            raise argparse.ArgumentTypeError(f"expected {what} >= {minimum}{many}; got {text!r}")
+        return values if example else values[0]
+
+    return parse
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
@@ -75,12 +92,14 @@ PLAY_HELP = """Type a call by name (e.g. ADD1, ACT PTR INP1 LEFT, ACT WRITE OUT 
 'reset' for a new problem, 'quit' to leave."""
 
 
-def cmd_play(args: argparse.Namespace, out: TextIO, inp: TextIO = sys.stdin) -> int:
+def cmd_play(args: argparse.Namespace, out: TextIO, inp: TextIO | None = None) -> int:
+    """Read calls from ``inp`` (default: stdin) and step the env with them until 'quit' or the input ends."""
     env = _program_env(args.env, render_mode="ansi")
     base: ProgramEnv = env.unwrapped  # type: ignore[assignment]
     env.reset(seed=args.seed, options=_options(args))
     print(PLAY_HELP + "\n\n" + env.render(), file=out)
-    for line in inp:
+    over = None  # how the episode ended, once it has
+    for line in sys.stdin if inp is None else inp:
         command = line.strip()
         if command in ("quit", "exit", "q"):
             break
@@ -88,6 +107,10 @@ def cmd_play(args: argparse.Namespace, out: TextIO, inp: TextIO = sys.stdin) -> 
             continue
         if command == "reset":
             env.reset()
+            over = None
+        elif over is not None:
+            print(f"the episode is over ({over}); type 'reset' for a new problem or 'quit' to leave", file=out)
+            continue
         elif command == "expert":
             action = base.expert_action()
             text = "(none: you left the expert's path)" if action is None else base.programs.text(base.action_to_call(action))
@@ -107,8 +130,9 @@ def cmd_play(args: argparse.Namespace, out: TextIO, inp: TextIO = sys.stdin) -> 
             if "invalid_call" in info:
                 print(f"invalid call (nothing changed): {info['invalid_call']}", file=out)
             if terminated or truncated:
+                over = f"reward {reward}, {'returned' if terminated else 'out of budget'}"
                 print(env.render(), file=out)
-                print(f"episode over: reward {reward}, {'returned' if terminated else 'out of budget'}; 'reset' for a new one", file=out)
+                print(f"episode over: {over}; 'reset' for a new one", file=out)
                 continue
         print(env.render(), file=out)
     return 0
@@ -153,13 +177,13 @@ def add_env_verbs(verbs: argparse._SubParsersAction) -> None:
         p = verbs.add_parser(name, help=help_)
         p.add_argument("env", help="env id, e.g. NPI-Addition-v0")
         p.add_argument("--problem", type=parse_problem, help="e.g. 96,125 (addition) or 9,2,5 (sort)")
-        p.add_argument("--length", type=int, help="problem size when no --problem is given")
-        p.add_argument("--seed", type=int, default=None)
+        p.add_argument("--length", type=int_at_least(1, "a problem size"), help="problem size when no --problem is given")
+        p.add_argument("--seed", type=int_at_least(0, "a seed"), default=None)
         if name == "trace":
             p.add_argument("--program", help="start at a sub-program, e.g. BSTEP")
             p.add_argument("--json", action="store_true", help="print the trace as JSON")
     demo = verbs.add_parser("demo", help="expert traces, expert table and the shipped agents")
-    demo.add_argument("--episodes", type=int, default=20, help="episodes per env in the expert table")
+    demo.add_argument("--episodes", type=int_at_least(1, "an episode count"), default=20, help="episodes per env in the expert table")
     for name, command in ENV_COMMANDS.items():
         verbs.choices[name].set_defaults(run=command, command=name)
 

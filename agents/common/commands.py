@@ -42,12 +42,24 @@ def add_train_command(
     parser.set_defaults(run=run, command=f"train {name}", stem=name)
 
 
+def check_writable(out: Path, name: str) -> None:
+    """Refuse (``ValueError``) a checkpoint path where no checkpoint or its CSV log beside it can be written."""
+    for path in (out, out.with_suffix(".csv")):
+        if path.is_dir():
+            raise ValueError(f"--out {out}: {path} is a folder; give a checkpoint file path such as {out / name}")
+    folder = next((p for p in out.parents if p.exists()), Path("."))
+    if not folder.is_dir():
+        raise ValueError(f"--out {out}: {folder} is not a folder; give a checkpoint path inside a folder")
+
+
 def training_config(args: argparse.Namespace, cls: type, kind: CheckpointKind) -> tuple[Any, Path]:
     """The config to train with and the checkpoint path: the flags given, or with ``--resume`` the saved run's
     config with the flags given applied (refused where they change a setting not safe to change)."""
     changes = given(args, cls)
     env_id = changes.get("env_id", cls.env_id)
-    out = args.out or Path("runs") / f"{args.stem}-{env_id.removesuffix('-v0').lower()}.pt"
+    default = Path("runs") / f"{args.stem}-{env_id.removesuffix('-v0').lower()}.pt"
+    out = args.out or default
+    check_writable(out, default.name)
     if not args.resume:
         return cls(**changes), out
     if not out.exists():

@@ -40,10 +40,12 @@ def evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
     from agents.base import evaluate, format_results
     from agents.neural_programmer.agent import NeuralProgrammerAgent
 
-    agent = NeuralProgrammerAgent.load(args.checkpoint, args.env)
     episodes = args.episodes or [1000]
     if len(episodes) != 1:
-        raise ValueError(f"a Neural Programmer checkpoint takes one --episodes count, got {episodes}")
+        raise ValueError(
+            f"--episodes {','.join(map(str, episodes))}: a Neural Programmer checkpoint takes one count (its questions have no lengths)"
+        )
+    agent = NeuralProgrammerAgent.load(args.checkpoint, args.env)
     split = args.split or "test"
     results = evaluate(agent, agent.env_id, episodes=episodes[0], seed=args.seed, batch_size=args.batch_size, split=split)
     print(format_results(results, f"Neural Programmer {args.checkpoint} on {agent.env_id} ({split} split)"), file=out)

@@ -9,8 +9,11 @@ from typing import Any, TextIO
 from agents.common.commands import add_train_command
 from agents.npi.checkpoint import KIND
 from agents.npi.config import NPIConfig
+from npi_gym.cli import int_at_least
 
 NAME = "npi"
+LENGTHS = [10, 20, 50]
+"""the problem sizes ``eval`` plays when no --lengths are given"""
 
 
 def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +35,10 @@ def summary(cfg: NPIConfig, result: dict[str, Any], path: Path) -> str:
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``npi-gym eval`` flags only this agent's checkpoints take."""
-    parser.add_argument("--lengths", help="NPI: comma-separated problem sizes (default 10,20,50)")
+    parser.add_argument(
+        "--lengths", type=int_at_least(1, "a problem size", example="10,20,50"),
+        help=f"NPI: comma-separated problem sizes (default {','.join(map(str, LENGTHS))})",
+    )
 
 
 def evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
@@ -42,10 +48,14 @@ def evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
     from agents.base import evaluate, format_results
     from agents.npi.agent import NPIAgent
 
+    lengths, episodes = args.lengths or LENGTHS, args.episodes or [100]
+    if len(episodes) not in (1, len(lengths)):
+        raise ValueError(
+            f"--episodes {','.join(map(str, episodes))} gives {len(episodes)} counts for the {len(lengths)} lengths "
+            f"{','.join(map(str, lengths))}; give one count, or one per length"
+        )
     torch.set_num_threads(1)
     agent = NPIAgent.load(args.checkpoint, args.env)
-    lengths = [int(x) for x in (args.lengths or "10,20,50").split(",")]
-    episodes = args.episodes or [100]
     results = evaluate(
         agent, agent.env_id, lengths, episodes[0] if len(episodes) == 1 else episodes,
         seed=args.seed, batch_size=args.batch_size, **agent.env_kwargs,
