@@ -113,17 +113,17 @@ def restoring(path: str | Path, what: str) -> Iterator[None]:
 
 
 def _tensors(value: Any, name: str = "") -> Iterator[tuple[str, Any]]:
-    """Every tensor in nested dicts, lists and tuples with its path, dict keys in sorted order."""
+    """Every tensor in nested dicts, lists and tuples with its path (e.g. ``model.fc.weight``), dict keys in sorted order."""
     import torch
 
     if isinstance(value, torch.Tensor):
         yield name, value
     elif isinstance(value, dict):
         for key in sorted(value, key=repr):
-            yield from _tensors(value[key], f"{name}/{key!r}")
+            yield from _tensors(value[key], f"{name}.{key}" if name else str(key))
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            yield from _tensors(item, f"{name}/{i}")
+            yield from _tensors(item, f"{name}.{i}" if name else str(i))
 
 
 def tensor_checksum(payload: Any) -> str:
