@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``npi-gym`` with ``argv`` (default: the process's); return the exit status."""
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
-    return env_cli.run_command(parser, args, errors=(CheckpointError, OSError))
+    return env_cli.run_command(parser, args, errors=(CheckpointError, OSError, ImportError))
 
 
 if __name__ == "__main__":

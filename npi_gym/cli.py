@@ -61,7 +61,10 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _program_env(env_id: str, **kwargs: Any) -> gym.Env:
-    env = gym.make(env_id, **kwargs)
+    try:
+        env = gym.make(env_id, **kwargs)
+    except ImportError as e:  # gym.make imports the module named before a ':' in the id
+        raise ValueError(f"{env_id!r} is not a registered env id ({e}); choose one of {list(PROGRAM_CALL_IDS)}") from None
     if not isinstance(env.unwrapped, ProgramEnv):
         raise ValueError(f"{env_id} is not a program-call env; choose one of {list(PROGRAM_CALL_IDS)}")
     return env

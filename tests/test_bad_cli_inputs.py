@@ -121,6 +121,8 @@ CASES = [
     (["trace", "NPI-Sort-v0", "--seed", "-2"], ["'-2'", "a seed >= 0"]),
     (["play", "NPI-Sort-v0", "--length", "x"], ["'x'", "a problem size >= 1"]),
     (["demo", "--episodes", "0"], ["'0'", "an episode count >= 1"]),
+    (["play", '{"x": 1}'], ["""'{"x": 1}' is not a registered env id""", "choose one of", "NPI-Sort-v0"]),
+    (["eval", "npi.pt", "--env", "a:b"], ["cannot play a:b", "it plays NPI-Sort-v0"]),
 ]
 
 

@@ -76,7 +76,7 @@ def playable_env(path: str | Path, ckpt: dict[str, Any], env_id: str, env_kwargs
     with its program table and observation space); else ``CheckpointError`` naming the registered envs it can play."""
     try:
         env = gym.make(env_id, **env_kwargs)
-    except (TypeError, ValueError, gym.error.Error) as e:
+    except (TypeError, ValueError, ImportError, gym.error.Error) as e:
         raise CheckpointError(f"{path} cannot play {env_id} with env kwargs {env_kwargs} ({e}); {_plays(ckpt, env_kwargs)}") from None
     cannot = f"{path} cannot play {env_id} with env kwargs {env_kwargs}"
     if not isinstance(env.unwrapped, ProgramEnv):

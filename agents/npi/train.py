@@ -24,6 +24,8 @@ from agents.npi.checkpoint import check_programs, load_checkpoint, program_table
 from agents.npi.config import NPIConfig
 from agents.npi.data import CurriculumSampler, expert_frames
 from agents.npi.model import NPI, Heads
+from npi_gym.core import ProgramEnv
+from npi_gym.registry import PROGRAM_CALL_IDS
 
 
 def training_problems(cfg: NPIConfig) -> list[tuple[int, dict[str, Any]]]:
@@ -77,7 +79,6 @@ def train(
     Returns a summary: updates, seconds, last validation accuracy, frames and steps.
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     ckpt = None
     if resume and out.exists():
         ckpt = load_checkpoint(out)
@@ -86,6 +87,9 @@ def train(
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     env = gym.make(cfg.env_id, **cfg.env_kwargs)
+    if not isinstance(env.unwrapped, ProgramEnv):
+        raise ValueError(f"{cfg.env_id} is not a program-call env; the NPI trains on one of {', '.join(PROGRAM_CALL_IDS)}")
+    out.parent.mkdir(parents=True, exist_ok=True)
     programs = env.unwrapped.programs
     observation_space = env.observation_space
     model = NPI(cfg, programs, observation_space)
