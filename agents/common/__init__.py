@@ -1,1 +1,1 @@
-"""What every agent here shares: checkpoints, the resume policy, config flags, seeds, run logs (no torch at import)."""
+"""What every agent here shares: checkpoints, the resume policy, config flags and field checks, seeds, run logs (no torch at import)."""
