@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any, TextIO
 
 from agents.baselines.algorithms import ALGORITHMS, algorithm
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"max_length\": 3}}'; got {text!r} ({e})") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"max_length\": 3}}'; got {text!r}")
-    return value
+from agents.common.flags import parse_json_object
 
 
 def add_train_parsers(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +19,7 @@ def add_train_parsers(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
         p.add_argument("--out", type=Path, help=f"run folder (default: runs/{algo.name}/ENV/seed-SEED)")
         p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-        p.add_argument("--env-kwargs", type=_json_object, default={}, help="make-time kwargs as JSON, e.g. '{\"max_length\": 3}'")
+        p.add_argument("--env-kwargs", type=parse_json_object, default={}, help="make-time kwargs as JSON, e.g. '{\"max_length\": 3}'")
         p.add_argument("--hyperparams", type=Path, help=f"rl-zoo3-style YAML keyed by env id (default: the shipped hyperparams/{algo.zoo}.yml)")
         p.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation (default: %(default)s)")
         p.add_argument("--progress-bar", action="store_true", help="SB3's progress bar")
@@ -58,7 +48,7 @@ def train_command(args: argparse.Namespace, out: TextIO) -> int:
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``npi-gym eval`` flags of agents named by path."""
     parser.add_argument("--agent", help="an agent to construct with the env: module:Name or path/to/file.py:Name (no checkpoint then)")
-    parser.add_argument("--env-kwargs", type=_json_object, help="--agent and SB3 models: make-time kwargs as JSON")
+    parser.add_argument("--env-kwargs", type=parse_json_object, help="--agent and SB3 models: make-time kwargs as JSON")
 
 
 def _lengths(args: argparse.Namespace) -> list[int | None]:
