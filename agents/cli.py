@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Sequence, TextIO
 
+from agents.baselines import cli as baselines_cli
 from agents.common.checkpoints import CheckpointError, kind_of
 from agents.neural_programmer import cli as neural_programmer_cli
 from agents.npi import cli as npi_cli
@@ -40,10 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     agents = train.add_subparsers(dest="agent", required=True, metavar="AGENT")
     for agent in AGENTS:
         agent.add_train_parser(agents)
+    baselines_cli.add_train_parsers(agents)
 
     ev = verbs.add_parser("eval", help="accuracy of a checkpoint of any agent through env.step",
                           description="Play a checkpoint (of any agent; told apart by its header) through real env episodes.")
-    ev.add_argument("checkpoint", type=Path)
+    ev.add_argument("checkpoint", type=Path, nargs="?", help="a checkpoint of any agent, or an SB3 model .zip saved by npi-gym train")
     ev.add_argument("--env", help="env id (default: the one it was trained on)")
     ev.add_argument("--episodes", type=EPISODE_COUNTS, help="episodes: one count, or one per length (default: NPI 100, Neural Programmer 1000)")
     ev.add_argument("--batch-size", type=env_cli.int_at_least(1, "a batch size"), default=100, help="episodes run in lockstep (default: %(default)s)")
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         before = {a.dest for a in ev._actions}
         agent.add_eval_arguments(ev)
         owned[agent.NAME] = sorted({a.dest for a in ev._actions} - before)
+    baselines_cli.add_eval_arguments(ev)
     ev.set_defaults(run=cmd_eval, command="eval", owned=owned)
 
     parser.epilog = "agent commands:\n" + "\n".join(
@@ -69,6 +72,9 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     """Evaluate with the agent whose checkpoint kind the file's header names."""
+    external = _eval_baseline(args, out)
+    if external is not None:
+        return external
     kind = kind_of(args.checkpoint)
     agent = next(a for a in AGENTS if a.KIND == kind)
     for other in AGENTS:
@@ -76,6 +82,19 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             if getattr(args, dest) is not None:
                 raise ValueError(f"--{dest.replace('_', '-')} applies to {other.KIND.name}s; {args.checkpoint} is {kind.called}")
     return agent.evaluate_command(args, out)
+
+
+def _eval_baseline(args: argparse.Namespace, out: TextIO) -> int | None:
+    """``eval --agent module:Name`` or ``eval model.zip`` (an SB3 model); None for the other checkpoints."""
+    from agents.baselines.sb3_agent import is_sb3_model
+
+    if args.agent is not None:
+        return baselines_cli.evaluate_external(args, out)
+    if args.checkpoint is None:
+        raise ValueError("give a checkpoint (or an SB3 model .zip) or --agent module:Name with --env ID")
+    if is_sb3_model(args.checkpoint):
+        return baselines_cli.evaluate_sb3(args, out)
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,17 +1,24 @@
-"""Wrappers that adapt the program-call envs to other agents (flat discrete actions, memoryless policies)."""
+"""Wrappers that adapt the program-call envs to other agents (flat discrete actions, memoryless policies, a curriculum).
+
+Each records its constructor arguments (``gymnasium.utils.RecordConstructorArgs``), as Gymnasium's own
+wrappers do, so ``env.spec`` re-creates the wrapped env (``check_env``, vector envs, RLlib).
+"""
 
 from __future__ import annotations
 
-from typing import Any, SupportsFloat
+from collections import deque
+from typing import Any, Sequence, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.utils import RecordConstructorArgs
 
 from npi_gym.base import TaskEnv
+from npi_gym.programs import Call, ProgramSet
 
 
-class FlatCalls(gym.Wrapper):
+class FlatCalls(gym.Wrapper, RecordConstructorArgs):
     """One ``Discrete`` action over every valid call of the task, with exact masks.
 
     ``action_masks()`` (for sb3-contrib's MaskablePPO) and ``info["action_mask"]`` (for
@@ -20,6 +27,7 @@ class FlatCalls(gym.Wrapper):
     """
 
     def __init__(self, env: gym.Env) -> None:
+        RecordConstructorArgs.__init__(self)
         super().__init__(env)
         base = env.unwrapped
         if not isinstance(base, TaskEnv):
@@ -50,18 +58,54 @@ class FlatCalls(gym.Wrapper):
         return {**info, "action_mask": self.env.unwrapped.flat_action_mask().astype(np.int8)}
 
 
-class PreviousCall(gym.ObservationWrapper):
+class CallMemory:
+    """The last call of each running program, kept from the calls alone (what ``PreviousCall`` shows).
+
+    A valid call of a non-primitive program opens a frame, a valid RETURN closes one; ``last`` is the
+    running program's previous (program id, args), ``none`` (``len(programs)``) before its first call.
+    """
+
+    def __init__(self, programs: ProgramSet) -> None:
+        self.programs = programs
+        self.none = len(programs)
+        self._frames: list[tuple[int, tuple[int, int, int]]] = []
+
+    def reset(self) -> None:
+        self._frames = [(self.none, (0, 0, 0))]
+
+    def record(self, call: Call, info: dict[str, Any]) -> None:
+        """Note ``call``, made by the running program; ``info`` is what the step returned."""
+        if "invalid_call" in info or not self._frames:
+            return
+        if call.program == 0:
+            self._frames.pop()
+        elif self.programs.programs[call.program].primitive:
+            self._frames[-1] = (call.program, call.args)
+        else:
+            self._frames[-1] = (call.program, call.args)
+            self._frames.append((self.none, (0, 0, 0)))
+
+    @property
+    def last(self) -> tuple[int, tuple[int, int, int]]:
+        return self._frames[-1] if self._frames else (self.none, (0, 0, 0))
+
+
+class PreviousCall(gym.ObservationWrapper, RecordConstructorArgs):
     """Adds the running program's previous call to the observation, for memoryless policies.
 
     ``prev_program`` is the id of the last call the running program made (RETURN's id 0 never
     appears there; ``len(programs)`` means it has made none yet) and ``prev_args`` its arguments.
-    A call into a sub-program counts once it returns.
+    A call into a sub-program counts once it returns. Works above or below ``FlatCalls``.
     """
 
     def __init__(self, env: gym.Env) -> None:
+        RecordConstructorArgs.__init__(self)
         super().__init__(env)
-        programs = env.unwrapped.programs
-        self._none = len(programs)
+        programs = getattr(env.unwrapped, "programs", None)
+        if not isinstance(programs, ProgramSet):
+            raise TypeError(
+                f"PreviousCall wraps program-call envs (npi_gym.PROGRAM_CALL_IDS); {type(env.unwrapped).__name__} has no call stack"
+            )
         self.observation_space = spaces.Dict(
             {
                 **env.observation_space.spaces,
@@ -69,31 +113,104 @@ class PreviousCall(gym.ObservationWrapper):
                 "prev_args": spaces.MultiDiscrete(programs.arg_sizes),
             }
         )
-        self._last: list[tuple[int, tuple[int, int, int]]] = []
+        self._flat = _find(env, FlatCalls)
+        self._memory = CallMemory(programs)
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-        self._last = [(self._none, (0, 0, 0))]
+        self._memory.reset()
         return super().reset(**kwargs)
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        call = self.env.unwrapped.action_to_call(action)
-        depth = self.env.unwrapped.depth
-        result = self.env.step(action)
-        if "invalid_call" not in result[4]:
-            new_depth = self.env.unwrapped.depth
-            if new_depth < depth:
-                self._last.pop()
-            else:
-                self._last[-1] = (call.program, call.args)
-                if new_depth > depth:
-                    self._last.append((self._none, (0, 0, 0)))
-        obs, *rest = result
-        return (self.observation(obs), *rest)  # type: ignore[return-value]
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        flat = action if self._flat is None else self._flat.calls[int(action)]
+        self._memory.record(self.env.unwrapped.action_to_call(flat), info)
+        return self.observation(obs), reward, terminated, truncated, info
 
     def observation(self, observation: dict[str, Any]) -> dict[str, Any]:
-        program, args = self._last[-1] if self._last else (self._none, (0, 0, 0))
-        return {
-            **observation,
-            "prev_program": np.int64(program),
-            "prev_args": np.array(args, dtype=np.int64),
-        }
+        return with_previous_call(observation, self._memory)
+
+
+def with_previous_call(observation: dict[str, Any], memory: CallMemory) -> dict[str, Any]:
+    """The observation with ``memory``'s last call as ``prev_program`` and ``prev_args``."""
+    program, args = memory.last
+    return {**observation, "prev_program": np.int64(program), "prev_args": np.array(args, dtype=np.int64)}
+
+
+def _find(env: gym.Env, kind: type[gym.Wrapper]) -> gym.Wrapper | None:
+    """The outermost wrapper of type ``kind`` in ``env``'s chain, if any."""
+    while isinstance(env, gym.Wrapper):
+        if isinstance(env, kind):
+            return env
+        env = env.env
+    return None
+
+
+def bottom_up(programs: ProgramSet) -> tuple[str, ...]:
+    """The non-primitive programs, leaves first (by call depth, then by id): a curriculum's order."""
+    names = [p.name for p in programs.programs[1:] if not p.primitive]
+    return tuple(sorted(names, key=lambda n: (programs.depth(n), programs.ids[n])))
+
+
+class Curriculum(gym.Wrapper, RecordConstructorArgs):
+    """Climbs the program hierarchy bottom-up with sub-program episodes, growing the problem size on success.
+
+    Stages are every (program, length) pair: programs in ``programs`` order (default
+    ``bottom_up(env.unwrapped.programs)``: leaves first, the root last), and for each one the
+    ``lengths`` in order (``None``: the env's own sampling). Each ``reset`` opens the current stage's
+    episode through ``options={"program": P, "length": n}`` (options passed to ``reset`` win), which is
+    how an SB3 learner, which never passes options, gets sub-program episodes. When the success rate
+    (reward 1.0 at termination; a truncation is a failure) over the last ``window`` finished episodes
+    reaches ``threshold``, the next stage begins; the last stage stays. The reward is the env's, sparse
+    0/1; ``info["curriculum_stage"]`` is the stage index. In a vector env each copy climbs on its own.
+    """
+
+    def __init__(
+        self,
+        env: gym.Env,
+        lengths: Sequence[int | None] = (None,),
+        window: int = 100,
+        threshold: float = 0.9,
+        programs: Sequence[str] | None = None,
+    ) -> None:
+        RecordConstructorArgs.__init__(self, lengths=lengths, window=window, threshold=threshold, programs=programs)
+        super().__init__(env)
+        table = getattr(env.unwrapped, "programs", None)
+        if not isinstance(table, ProgramSet):
+            raise TypeError(f"Curriculum wraps program-call envs (npi_gym.PROGRAM_CALL_IDS); got {type(env.unwrapped).__name__}")
+        order = bottom_up(table)
+        unknown = [p for p in programs or () if p not in order]
+        if unknown:
+            raise ValueError(f"Curriculum programs {unknown} are not non-primitive programs of this env; accepted: {list(order)}")
+        if not lengths or window < 1 or not 0.0 < threshold <= 1.0:
+            raise ValueError(
+                f"Curriculum needs at least one length, window >= 1 and 0 < threshold <= 1; got {lengths=}, {window=}, {threshold=}"
+            )
+        self.stages: tuple[dict[str, Any], ...] = tuple(
+            {"program": p} | ({} if n is None else {"length": int(n)}) for p in (programs or order) for n in lengths
+        )
+        self.threshold = threshold
+        self.stage = 0
+        self.outcomes: deque[bool] = deque(maxlen=window)
+
+    @property
+    def success_rate(self) -> float:
+        """The success rate over the last ``window`` finished episodes of this stage (0 before any)."""
+        return float(np.mean(self.outcomes)) if self.outcomes else 0.0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(seed=seed, options={**self.stages[self.stage], **(options or {})})
+        return obs, {**info, "curriculum_stage": self.stage}
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if terminated or truncated:
+            self.record(terminated and float(reward) == 1.0)
+        return obs, reward, terminated, truncated, {**info, "curriculum_stage": self.stage}
+
+    def record(self, solved: bool) -> None:
+        """Count one finished episode; advance once the window is full and its success rate reaches the threshold."""
+        self.outcomes.append(bool(solved))
+        full = len(self.outcomes) == self.outcomes.maxlen
+        if full and self.success_rate >= self.threshold and self.stage + 1 < len(self.stages):
+            self.stage += 1
+            self.outcomes.clear()

@@ -1,0 +1,235 @@
+"""RL baselines: each algorithm's wiring, resume, the SB3 adapter's index mapping, the random floor, the curriculum."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import npi_gym
+from agents.base import evaluate
+from agents.baselines import ALGORITHMS, RandomAgent, SB3Agent, algorithm
+from agents.baselines.hyperparams import load_hyperparams
+from agents.baselines.train import latest_checkpoint, train
+from npi_gym import FlatCalls, PreviousCall
+from npi_gym.wrappers import Curriculum, bottom_up
+from tests.conftest import SCRATCH_PAD_IDS
+
+ENV = "NPI-Sort-v0"
+TINY = {"max_length": 3}
+
+
+def tiny_yaml(tmp_path, algo) -> str:
+    """A copy of the shipped entry for ENV with budgets small enough for a test."""
+    import yaml
+
+    hp = load_hyperparams(algo, ENV)
+    small = {"n_steps": 32, "batch_size": 32, "n_epochs": 1} if "n_steps" in hp.model_kwargs else {}
+    if "buffer_size" in hp.model_kwargs:
+        small = {"buffer_size": 500, "learning_starts": 50, "target_update_interval": 100}
+    if algo.name == "a2c":
+        small = {"n_steps": 8}
+    entry = {
+        "n_timesteps": 200, "policy": hp.policy, "n_envs": 2,
+        "env_wrapper": [n if not kw else {n: kw} for n, kw in hp.env_wrapper], **hp.model_kwargs, **small,
+        "policy_kwargs": {"net_arch": [16]} if not algo.recurrent else {"net_arch": [16], "lstm_hidden_size": 16},
+    }
+    path = tmp_path / f"{algo.zoo}.yml"
+    path.write_text(yaml.safe_dump({ENV: entry}))
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    import torch
+
+    torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize("name", [a.name for a in ALGORITHMS])
+def test_each_algorithm_trains_saves_loads_and_evaluates(tmp_path, name) -> None:
+    algo = algorithm(name)
+    out = tmp_path / "run"
+    result = train(algo, ENV, out, timesteps=200, env_kwargs=TINY, hyperparams=tiny_yaml(tmp_path, algo), eval_episodes=2, evaluations=2)
+    assert result["timesteps"] >= 200
+    assert (out / "model.zip").is_file() and (out / "learning_curve.png").stat().st_size > 0
+    assert list((out / "logs" / "session-1").glob("progress.csv")) and list((out / "logs" / "session-1").glob("events.out.tfevents*"))
+    agent = SB3Agent.load(out / "model.zip")
+    assert agent.env_id == ENV and agent.env_kwargs == TINY
+    [r] = evaluate(agent, ENV, [3], episodes=3, **TINY)
+    assert r.episodes == 3 and r.mean_steps >= 1
+
+
+def test_resume_continues_the_timestep_count(tmp_path) -> None:
+    algo = algorithm("ppo-mask")
+    yml = tiny_yaml(tmp_path, algo)
+    first = train(algo, ENV, tmp_path / "run", timesteps=64, env_kwargs=TINY, hyperparams=yml, eval_episodes=1, evaluations=1)
+    with pytest.raises(ValueError, match="--resume"):
+        train(algo, ENV, tmp_path / "run", timesteps=128, env_kwargs=TINY, hyperparams=yml)
+    second = train(algo, ENV, tmp_path / "run", timesteps=192, env_kwargs=TINY, hyperparams=yml, resume=True, eval_episodes=1, evaluations=1)
+    assert second["resumed_from"] == first["timesteps"] == 64
+    assert second["timesteps"] == 192
+    assert latest_checkpoint(tmp_path / "run" / "checkpoints").name == "rl_model_192_steps.zip"
+    assert not list((tmp_path / "run" / "checkpoints").glob(".*"))  # no temp file left behind
+    with pytest.raises(ValueError, match="same algorithm"):
+        train(algorithm("ppo"), ENV, tmp_path / "run", timesteps=256, env_kwargs=TINY, hyperparams=tiny_yaml(tmp_path, algorithm("ppo")), resume=True)
+
+
+class _Fixed:
+    """A stand-in SB3 model: always the flat index it is told, recording what it saw."""
+
+    def __init__(self, index: int) -> None:
+        self.index, self.seen = index, []
+
+    def predict(self, obs, **kwargs):
+        self.seen.append((obs, kwargs))
+        return np.int64(self.index), None
+
+
+@pytest.mark.parametrize("env_id", SCRATCH_PAD_IDS)
+def test_adapter_action_is_flat_calls_entry(env_id) -> None:
+    flat, raw = FlatCalls(gym.make(env_id)), gym.make(env_id)
+    for index in range(flat.action_space.n):
+        agent = SB3Agent(_Fixed(index), gym.make(env_id), previous_call=False, maskable=True, recurrent=False)
+        flat.reset(seed=index)
+        obs, info = raw.reset(seed=index)
+        agent.reset(obs, info)
+        action = agent.act(obs, info)
+        assert action is agent.index.calls[index]
+        assert raw.unwrapped.action_to_call(action) == flat.unwrapped.action_to_call(flat.calls[index])
+        np.testing.assert_array_equal(agent.model.seen[0][1]["action_masks"], flat.action_masks())
+
+
+@pytest.mark.parametrize("env_id", SCRATCH_PAD_IDS)
+def test_adapter_rebuilds_previous_call_and_flat_mask(env_id) -> None:
+    """Driving the raw env, the adapter sees what PreviousCall(FlatCalls(env)) shows the model."""
+    wrapped = PreviousCall(FlatCalls(gym.make(env_id)))
+    raw = gym.make(env_id)
+    model = _Fixed(0)
+    agent = SB3Agent(model, gym.make(env_id), previous_call=True, maskable=True, recurrent=False)
+    rng = np.random.default_rng(0)
+    for episode in range(5):
+        (w_obs, w_info), (obs, info) = wrapped.reset(seed=episode), raw.reset(seed=episode)
+        agent.reset(obs, info)
+        for _ in range(60):
+            allowed = np.flatnonzero(wrapped.get_wrapper_attr("action_masks")())
+            model.index = int(rng.choice(allowed)) if rng.random() < 0.9 else int(rng.integers(len(wrapped.get_wrapper_attr("calls"))))
+            action = agent.act(obs, info)
+            seen, kwargs = model.seen[-1]
+            assert seen.keys() == w_obs.keys() and all(np.array_equal(seen[k], w_obs[k]) for k in seen)
+            np.testing.assert_array_equal(kwargs["action_masks"], w_info["action_mask"].astype(bool))
+            w_obs, _, done, cut, w_info = wrapped.step(model.index)
+            obs, _, done2, cut2, info = raw.step(action)
+            assert (done, cut) == (done2, cut2)
+            if done or cut:
+                break
+
+
+def test_recurrent_adapter_keeps_state_within_an_episode() -> None:
+    states = []
+
+    class Model:
+        def predict(self, obs, state=None, episode_start=None, **kwargs):
+            states.append((state, bool(episode_start[0])))
+            return np.int64(0), (len(states),)
+
+    agent = SB3Agent(Model(), gym.make(ENV), previous_call=False, maskable=False, recurrent=True)
+    env = gym.make(ENV)
+    for seed in range(2):
+        obs, info = env.reset(seed=seed)
+        agent.reset(obs, info)
+        agent.act(obs, info)
+        agent.act(obs, info)
+    assert states == [(None, True), ((1,), False), (None, True), ((3,), False)]
+
+
+@pytest.mark.parametrize("env_id", [*SCRATCH_PAD_IDS, "NPI-Table-v0"])
+def test_random_agent_never_makes_a_masked_call(env_id) -> None:
+    env = FlatCalls(gym.make(env_id))
+    raw = gym.make(env_id)
+    agent = RandomAgent(gym.make(env_id), seed=1)
+    for seed in range(10):
+        (_, w_info), (obs, info) = env.reset(seed=seed), raw.reset(seed=seed)
+        agent.reset(obs, info)
+        for _ in range(200):
+            action = agent.act(obs, info)
+            chosen = next(i for i, c in enumerate(agent.index.calls) if c is action)
+            assert w_info["action_mask"][chosen], (env_id, chosen)
+            _, _, done, cut, w_info = env.step(chosen)
+            obs, _, _, _, info = raw.step(action)
+            if done or cut:
+                break
+
+
+def test_curriculum_order_is_leaves_first() -> None:
+    programs = gym.make(ENV).unwrapped.programs
+    order = bottom_up(programs)
+    assert order[-1] == "BUBBLESORT" and order[0] == "COMPSWAP"
+    assert [programs.depth(p) for p in order] == sorted(programs.depth(p) for p in order)
+    assert set(order) == {p.name for p in programs.programs[1:] if not p.primitive}
+
+
+def test_curriculum_advances_on_success_and_not_on_failure() -> None:
+    """Expert play (success) advances every `window` episodes; RETURN at once (failure) never does."""
+    env = Curriculum(FlatCalls(gym.make(ENV)), lengths=[2, 3], window=3, threshold=1.0)
+    assert env.stages[:2] == ({"program": "COMPSWAP", "length": 2}, {"program": "COMPSWAP", "length": 3})
+    index = {id(c): i for i, c in enumerate(env.unwrapped.flat_actions)}
+    base = env.unwrapped
+
+    def play(expert: bool) -> str:
+        env.reset(seed=len(env.outcomes))
+        opened = base.stack[0]
+        while True:
+            call = base.expert_call() if expert else base.programs.calls[0]
+            _, reward, done, cut, info = env.step(base.programs.calls.index(call))
+            if done or cut:
+                return opened
+
+    for _ in range(5):
+        assert play(expert=False) == "COMPSWAP"
+    assert env.stage == 0
+    seen = [play(expert=True) for _ in range(3 * len(env.stages))]
+    assert seen[:3] == ["COMPSWAP"] * 3 and seen[6:9] == ["LSHIFT"] * 3 and seen[-1] == "BUBBLESORT"
+    assert env.stage == len(env.stages) - 1
+    assert index  # flat actions exist
+
+
+def test_curriculum_rejects_unknown_programs() -> None:
+    with pytest.raises(ValueError, match="accepted"):
+        Curriculum(gym.make(ENV), programs=["ACT"])
+
+
+@pytest.mark.parametrize("env_id", npi_gym.ENV_IDS)
+def test_gymnasium_checker_on_wrapped_ids(env_id) -> None:
+    """PreviousCall applies to program-call envs only: the table envs have no call stack."""
+    from gymnasium.utils.env_checker import check_env
+
+    check_env(FlatCalls(gym.make(env_id)), skip_render_check=True)
+    if env_id in npi_gym.PROGRAM_CALL_IDS:
+        env = PreviousCall(FlatCalls(gym.make(env_id)))
+        check_env(env, skip_render_check=True)
+        assert isinstance(gym.make(env.spec), PreviousCall)
+
+
+def test_readme_external_agent_runs_through_the_cli(tmp_path) -> None:
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    code = re.search(r"<!-- external-agent -->\n```python\n(.*?)```", readme, re.S).group(1)
+    assert len(code.splitlines()) <= 20
+    (tmp_path / "my_agent.py").write_text(code)
+    done = subprocess.run(
+        [sys.executable, "-m", "agents.cli", "eval", "--agent", f"{tmp_path / 'my_agent.py'}:ReturnAtOnce", "--env", ENV,
+         "--lengths", "1,5", "--episodes", "20"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 1 ") or line.startswith("| 5 ")]
+    assert rows[0].startswith("| 1 | 20 | 100.0% | 1 |")  # a one-value array is sorted: RETURN solves it
+    assert rows[1].startswith("| 5 | 20 |") and "100.0%" not in rows[1]
+    bad = subprocess.run([sys.executable, "-m", "agents.cli", "eval", "--agent", f"{tmp_path / 'my_agent.py'}:Missing", "--env", ENV],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "npi-gym eval: error: --agent" in bad.stderr and "ReturnAtOnce" in bad.stderr
