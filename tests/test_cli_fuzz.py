@@ -55,7 +55,9 @@ LEAVES = [
     for words, p in COMMANDS if not any(isinstance(a, argparse._SubParsersAction) for a in p._actions)
 ]
 PLAY_INPUT = "expert\ncalls\nADD1\nRETURN\nRETURN\nRETURN\nRETURN\nnonsense\nreset\nquit\n"
-SUMMARY = dict.fromkeys(("updates", "seconds", "frames", "steps", "validation", "epochs", "data_seconds", "accuracy"), 0)
+SUMMARY = dict.fromkeys(
+    ("updates", "seconds", "frames", "steps", "validation", "epochs", "data_seconds", "accuracy", "timesteps", "model", "curve"), 0
+)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from agents.baselines.algorithms import ALGORITHMS, algorithm
 from agents.common.flags import parse_json_object
+from npi_gym.cli import int_at_least
 
 
 def add_train_parsers(subparsers: argparse._SubParsersAction) -> None:
@@ -15,13 +16,13 @@ def add_train_parsers(subparsers: argparse._SubParsersAction) -> None:
     for algo in ALGORITHMS:
         p = subparsers.add_parser(algo.name, help=f"RL baseline: {algo.doc}", description=f"Train {algo.doc} on FlatCalls (stable-baselines3).")
         p.add_argument("--env", required=True, help="env id")
-        p.add_argument("--timesteps", type=int, help="env steps in all (default: n_timesteps of the hyperparams entry)")
-        p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+        p.add_argument("--timesteps", type=int_at_least(1, "a step count"), help="env steps in all (default: n_timesteps of the hyperparams entry)")
+        p.add_argument("--seed", type=int_at_least(0, "a seed"), default=0, help="(default: %(default)s)")
         p.add_argument("--out", type=Path, help=f"run folder (default: runs/{algo.name}/ENV/seed-SEED)")
         p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
         p.add_argument("--env-kwargs", type=parse_json_object, default={}, help="make-time kwargs as JSON, e.g. '{\"max_length\": 3}'")
         p.add_argument("--hyperparams", type=Path, help=f"rl-zoo3-style YAML keyed by env id (default: the shipped hyperparams/{algo.zoo}.yml)")
-        p.add_argument("--eval-episodes", type=int, default=20, help="episodes per evaluation (default: %(default)s)")
+        p.add_argument("--eval-episodes", type=int_at_least(1, "an episode count"), default=20, help="episodes per evaluation (default: %(default)s)")
         p.add_argument("--progress-bar", action="store_true", help="SB3's progress bar")
         p.set_defaults(run=train_command, command=f"train {algo.name}", algorithm=algo.name)
 
@@ -51,14 +52,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env-kwargs", type=parse_json_object, help="--agent and SB3 models: make-time kwargs as JSON")
 
 
-def _lengths(args: argparse.Namespace) -> list[int | None]:
-    return [int(x) for x in args.lengths.split(",")] if args.lengths else [None]
-
-
 def _evaluate(agent: Any, env_id: str, env_kwargs: dict[str, Any], title: str, args: argparse.Namespace, out: TextIO) -> int:
     from agents.base import evaluate, format_results
 
-    lengths = _lengths(args)
+    lengths = args.lengths or [None]
     episodes = args.episodes or [100]
     results = evaluate(
         agent, env_id, lengths, episodes[0] if len(episodes) == 1 else episodes, seed=args.seed, batch_size=args.batch_size, **env_kwargs
