@@ -148,7 +148,7 @@ class AdditionEnv(ProgramEnv):
             f"at most {LENGTH_LIMIT} digits each, e.g. (96, 125) or ('96', '125')"
         )
         if not isinstance(problem, (tuple, list, np.ndarray)) or len(problem) != 2:
-            raise ValueError(f"an addition problem is {accepted}; got {problem!r}")
+            raise ValueError(f"an addition problem is {accepted}; got {short_repr(problem)}")
         return tuple(self._check_number(x, accepted) for x in problem)  # type: ignore[return-value]
 
     def _check_number(self, x: Any, accepted: str) -> str:

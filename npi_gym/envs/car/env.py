@@ -127,7 +127,7 @@ class CanonicalizeEnv(ProgramEnv):
     A model of the split and a start pose drawn from the start ranges. ``reset(options=...)`` accepts
     ``problem=(model, (azimuth, elevation), (target azimuth, target elevation))`` in degrees,
     ``length=n`` (a start pose the expert reaches in n moves) and ``program=...`` (a sub-program
-    episode).
+    episode); a malformed option raises ``ValueError`` saying what is accepted.
 
     ## Episode End
     Terminated when the opening program returns. Truncated after twice the expert's steps (+2).
@@ -136,12 +136,18 @@ class CanonicalizeEnv(ProgramEnv):
     raises ``InvalidCall``).
 
     ## Arguments
-    ``image_size`` (pixels, 16-512, default 64), ``split`` ("train", "test" or "all": the car models
-    an episode may draw), ``start_azimuth`` and ``start_elevation`` (inclusive ranges in degrees),
-    ``target`` (the canonical pose in degrees) or ``random_target=True`` (a target drawn from the start
-    ranges every episode), ``cache_dir`` (where rendered views are kept; default:
-    ``$NPI_GYM_CACHE_DIR`` or the user's cache directory; ``False``: memory only), ``invalid_call``
-    ("noop" or "raise"), ``render_mode`` ("ansi" or "rgb_array").
+    ``image_size`` (pixels, an integer in 16-512, default 64), ``split`` ("train", "test" or "all":
+    the car models an episode may draw), ``start_azimuth`` and ``start_elevation`` (inclusive
+    ranges of integer degrees on the grid), ``target`` (the canonical pose in integer degrees) or
+    ``random_target=True`` (True or False: a target drawn from the start ranges every episode),
+    ``min_length`` and ``max_length`` (the moves the expert needs from the start pose, default
+    0..18, the most on the grid: every start pose; ``options["length"]`` picks one count instead),
+    ``program`` (the sub-program every reset opens unless ``options["program"]`` names another,
+    e.g. ``"HGOTO"``; default GOTO), ``cache_dir`` (a non-empty path where rendered views are kept;
+    default ``None``: ``$NPI_GYM_CACHE_DIR`` or the user's cache directory; ``False``: memory
+    only), ``invalid_call`` ("noop" or "raise"), ``render_mode`` ("ansi" or "rgb_array"). A reset
+    costs the same at every length (18 moves at most); the first reset of a model renders its 168
+    views once (then they come from the cache).
 
     ## Registered Configurations
     ``NPI-Canonicalize-v0``: the defaults above (36 training models, start azimuth -75..75, elevation
