@@ -375,23 +375,32 @@ class ProgramEnv(TaskEnv):
 
         Returns the call, the state the expert reaches when that call returns, the expert's steps
         inside it and its deepest stack there, and leaves the env in the state just before the call;
-        None when the expert never calls ``program`` on this problem.
+        None when the expert never calls ``program`` on this problem. The expert is played once to
+        find the calls and again up to the picked one, so no state is copied per call.
         """
-        occurrences: list[tuple[tuple, Call, int, int, tuple]] = []
+        start = self._get_state()
+        spans: list[tuple[int, int, Call, int]] = []  # (step of the call, step of its RETURN, call, deepest)
         open_at: list[list] = []
         for step, (depth, call) in enumerate(self._expert_calls()):
             for record in open_at:
-                record[4] = max(record[4], depth - record[0] + 1)
+                record[3] = max(record[3], depth - record[0] + 1)
             if call.program == program:
-                open_at.append([depth + 1, self._get_state(), call, step, 1])
+                open_at.append([depth + 1, step, call, 1])
             elif call.program == 0 and open_at and depth == open_at[-1][0]:
-                _, before, opened, first, deepest = open_at.pop()
-                occurrences.append((before, opened, step - first, deepest, self._get_state()))
-        if not occurrences:
+                _, first, opened, deepest = open_at.pop()
+                spans.append((first, step, opened, deepest))
+        if not spans:
             return None
-        before, opened, steps, deepest, after = occurrences[int(self.np_random.integers(len(occurrences)))]
+        first, last, opened, deepest = spans[int(self.np_random.integers(len(spans)))]
+        self._set_state(start)
+        for step, _ in enumerate(self._expert_calls()):
+            if step == first:
+                before = self._get_state()
+            if step == last:
+                after = self._get_state()
+                break
         self._set_state(before)
-        return opened, after, steps, deepest
+        return opened, after, last - first, deepest
 
     def _observation(self) -> dict[str, Any]:
         obs = self._observe()

@@ -91,9 +91,10 @@ class SortEnv(ProgramEnv):
     ## Arguments
 
     ``min_length``, ``max_length`` (values per array, default 2..10, at most ``LENGTH_LIMIT`` =
-    200: bubble sort is quadratic, an expert episode of n values takes about 12 n^2 calls (490,000
-    at 200) and a reset plays the expert once to set the step budget, about 0.3 s at 200, 7 s at
-    1,000; ``options["length"]`` and given problems have the same limit), ``max_value`` (values
+    200: bubble sort is quadratic, an expert episode of n values takes about 12 n^2 calls (487,500
+    at 200) and a reset plays the expert once to set the step budget (twice for a sub-program
+    episode): about 0.3 s at 200 (0.5 s for a sub-program episode), 7 s at 1,000;
+    ``options["length"]`` and given problems have the same limit), ``max_value`` (values
     drawn from 0..max_value, default 9), ``recursive`` (True or False: BUBBLESORT, BSTEP and
     LSHIFT call themselves instead of looping), ``program`` (the sub-program every reset opens
     unless ``options["program"]`` names another, e.g. ``"BSTEP"``; default BUBBLESORT: what a
