@@ -1,7 +1,8 @@
 """TaskEnv: the contract every npi-gym task env keeps, whatever its task.
 
-Make-time checks (unknown keyword arguments, ``invalid_call``, ``render_mode``), the reset-option
-check, the step-after-done guard, the action check (the action space's own), ``info["action_mask"]``,
+Make-time checks (unknown keyword arguments, ``invalid_call``, ``render_mode``; ``check_int`` and
+``check_bool`` for the subclasses' own), the reset-option check (a dict of the listed names), the
+step-after-done guard, the action check (the action space's own), ``info["action_mask"]``,
 ``expert_action``, ``flat_actions`` and ``flat_action_mask()`` (what ``FlatCalls`` enumerates).
 """
 

@@ -35,7 +35,12 @@ class ProgramEnv(TaskEnv):
     A subclass declares ``programs`` (its ProgramSet without the recursive flag), ``root`` (the
     program an episode opens) and the task hooks below; one expert routine per non-primitive program
     as a method ``expert_<NAME>`` that yields the text of each call it makes, in order (checked when
-    the subclass is defined).
+    the subclass is defined). ``length_limit`` bounds the problem sizes a reset accepts.
+
+    Make-time ``program`` (one of ``episode_programs``) opens every reset at that sub-program unless
+    ``options["program"]`` names another: the way to sub-program episodes for learners that never
+    pass reset options. A random problem in which the expert never calls the program is drawn again
+    (up to ``PROBLEM_DRAWS`` times).
     """
 
     programs: ClassVar[ProgramSet]

@@ -94,11 +94,11 @@ class AdditionEnv(ProgramEnv):
     ``min_length``, ``max_length`` (digits of the longer operand, default 1..10, at most
     ``LENGTH_LIMIT`` = 10,000: a reset plays the expert once (twice for a sub-program episode),
     linear in the digits: about 0.15 s there (0.2 s for a sub-program episode) and an expert
-    episode of 108,000 steps; ``options["length"]`` and given problems have the same limit), ``base`` (2..10, default 10), ``recursive`` (True or False: ADD calls itself
-    instead of looping), ``program`` (the sub-program every reset opens unless
-    ``options["program"]`` names another, e.g. ``"ADD1"``; default ADD: what a learner that never
-    passes reset options trains on), ``invalid_call`` ("noop" or "raise"), ``render_mode``
-    ("ansi", "rgb_array" or None).
+    episode of 108,000 steps; ``options["length"]`` and given problems have the same limit),
+    ``base`` (2..10, default 10), ``recursive`` (True or False: ADD calls itself instead of
+    looping), ``program`` (the sub-program every reset opens unless ``options["program"]`` names
+    another, e.g. ``"ADD1"``; default ADD: what a learner that never passes reset options trains
+    on), ``invalid_call`` ("noop" or "raise"), ``render_mode`` ("ansi", "rgb_array" or None).
 
     ## Registered Configurations
 
