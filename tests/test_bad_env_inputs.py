@@ -57,6 +57,7 @@ MAKE_CASES = [
     (CAR, {"image_size": 64.0}, "64.0", "integer >= 16 and <= 512"),
     (CAR, {"min_length": 5, "max_length": 3}, "3", "integer >= 5"),
     (CAR, {"max_length": 19}, "19", "<= 18"),
+    (CAR, {"start_azimuth": (-180, 180)}, "(-180, 180)", "high - low < 360"),
     (CAR, {"min_length": 15, "start_azimuth": (0, 0)}, "15..18 moves", "possible lengths"),
     (CAR, {"program": "LGOTO", "max_length": 0}, "0..0 moves with LGOTO", "possible lengths"),
     (ADDITION, {"max_length": 10.5}, "10.5", "integer >= 1"),

@@ -62,10 +62,11 @@ def check_cache_dir(cache_dir: Any) -> Path | None:
 
 
 def _regular_file(path: Path) -> bool | None:
-    """Whether ``path`` is a regular file (None: nothing there), found by ``os.stat`` without opening it."""
+    """Whether ``path`` is a regular file (None: nothing there, or it cannot be reached), found by
+    ``os.stat`` without opening it."""
     try:
         return stat.S_ISREG(os.stat(path).st_mode)
-    except FileNotFoundError:
+    except OSError:
         return None
 
 

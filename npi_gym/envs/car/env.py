@@ -177,7 +177,7 @@ class CanonicalizeEnv(ProgramEnv):
         self.models = model_names(split)
         start_az = _grid_range("start_azimuth", start_azimuth, AZIMUTH_DEGREES)
         if start_az[-1] - start_az[0] >= 360:
-            raise ValueError(f"start_azimuth spans a full turn or more: {start_azimuth!r}")
+            raise ValueError(f"start_azimuth spans a full turn or more: {start_azimuth!r}; accepted: high - low < 360")
         start_el = _grid_range("start_elevation", start_elevation, ELEVATIONS)
         starts = [(_az_bin(a), _el_bin(e)) for a in start_az for e in start_el]
         self.random_target = check_bool("random_target", random_target)
