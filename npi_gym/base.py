@@ -1,7 +1,8 @@
 """TaskEnv: the contract every npi-gym task env keeps, whatever its task.
 
-Make-time checks (unknown keyword arguments, ``invalid_call``, ``render_mode``), the reset-option
-check, the step-after-done guard, the action check (the action space's own), ``info["action_mask"]``,
+Make-time checks (unknown keyword arguments, ``invalid_call``, ``render_mode``; ``check_int`` and
+``check_bool`` for the subclasses' own), the reset-option check (a dict of the listed names), the
+step-after-done guard, the action check (the action space's own), ``info["action_mask"]``,
 ``expert_action``, ``flat_actions`` and ``flat_action_mask()`` (what ``FlatCalls`` enumerates).
 """
 
@@ -16,6 +17,31 @@ from gymnasium import spaces
 
 INVALID_CALL_MODES = ("noop", "raise")
 INT64 = np.dtype(np.int64)
+
+
+def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """``value`` as an int in [low, high], or ``ValueError`` saying what ``name`` accepts (no bool, no float)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        if low <= value and (high is None or value <= high):
+            return int(value)
+    accepted = f">= {low}" if high is None else f">= {low} and <= {high}"
+    raise ValueError(f"{name} must be an integer {accepted}, got {value!r}")
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` as a bool, or ``ValueError``: only ``True``/``False`` (``bool`` or ``np.bool_``), no truthy strings."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters (for error messages about large inputs)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's digit limit for printing
+        return f"a {type(value).__name__} too large to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class InvalidCall(Exception):
@@ -75,10 +101,7 @@ class TaskEnv(gym.Env):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = sorted(set(options) - set(self.reset_options))
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {unknown}; accepted: {list(self.reset_options)}")
+        options = self._check_options(options)
         self._begin(options)
         self._started = True
         return self._observation(), self._info(None)
@@ -163,6 +186,18 @@ class TaskEnv(gym.Env):
         raise NotImplementedError
 
     # ----------------------------------------------------------------- machinery
+    def _check_options(self, options: Any) -> dict[str, Any]:
+        """The reset options as a fresh dict, or ``ValueError``: a mapping (or None) of the names in ``reset_options``."""
+        accepted = list(self.reset_options)
+        if options is None:
+            return {}
+        if not isinstance(options, Mapping):
+            raise ValueError(f"reset options must be a dict (or None) with keys among {accepted}, got {options!r}")
+        unknown = [k for k in options if k not in self.reset_options]
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {unknown}; accepted: {accepted}")
+        return dict(options)
+
     def _info(self, reason: str | None) -> dict[str, Any]:
         info: dict[str, Any] = {"action_mask": self._action_mask()}
         if reason is not None:

@@ -8,21 +8,15 @@ from typing import Any, Callable, ClassVar, Iterator
 import numpy as np
 from gymnasium import spaces
 
-from npi_gym.base import INT64, InvalidCall, TaskEnv
+from npi_gym.base import INT64, InvalidCall, TaskEnv, check_bool, check_int
 from npi_gym.programs import Call, ProgramSet
 
-__all__ = ["InvalidCall", "ProgramEnv", "check_int"]
+__all__ = ["InvalidCall", "ProgramEnv", "check_bool", "check_int"]
 
 RETURN_CALL = Call(0, (0, 0, 0))
 RESET_OPTIONS = ("problem", "length", "program")
-
-
-def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """``value`` as an int in [low, high], or ``ValueError`` saying what ``name`` accepts."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and low <= value <= (high or value):
-        return int(value)
-    accepted = f"in [{low}, {high}]" if high is not None else f">= {low}"
-    raise ValueError(f"{name} must be an integer {accepted}, got {value!r}")
+PROBLEM_DRAWS = 100
+"""random problems drawn for a sub-program episode before giving up on one where the expert calls it"""
 
 
 @dataclass
@@ -41,11 +35,18 @@ class ProgramEnv(TaskEnv):
     A subclass declares ``programs`` (its ProgramSet without the recursive flag), ``root`` (the
     program an episode opens) and the task hooks below; one expert routine per non-primitive program
     as a method ``expert_<NAME>`` that yields the text of each call it makes, in order (checked when
-    the subclass is defined).
+    the subclass is defined). ``length_limit`` bounds the problem sizes a reset accepts.
+
+    Make-time ``program`` (one of ``episode_programs``) opens every reset at that sub-program unless
+    ``options["program"]`` names another: the way to sub-program episodes for learners that never
+    pass reset options. A random problem in which the expert never calls the program is drawn again
+    (up to ``PROBLEM_DRAWS`` times).
     """
 
     programs: ClassVar[ProgramSet]
     root: ClassVar[str]
+    length_limit: ClassVar[int | None] = None
+    """the largest problem size (``max_length``, ``options["length"]``, a given problem) a reset accepts"""
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     reset_options = RESET_OPTIONS
 
@@ -70,10 +71,13 @@ class ProgramEnv(TaskEnv):
         recursive: bool = False,
         invalid_call: str = "noop",
         render_mode: str | None = None,
+        program: str | None = None,
     ) -> None:
+        """``program``: the sub-program every reset opens unless ``options["program"]`` says otherwise (None: the root)."""
         table = type(self).programs
-        self.programs = ProgramSet(table.programs[1:], recursive=bool(recursive))
-        self.recursive = bool(recursive)
+        self.recursive = check_bool("recursive", recursive)
+        self.programs = ProgramSet(table.programs[1:], recursive=self.recursive)
+        self.program = self.root if program is None else self._check_program("program", program)
         p = self.programs
         self.action_space = spaces.Dict(
             {"program": spaces.Discrete(len(p)), "args": spaces.MultiDiscrete(p.arg_sizes)}
@@ -105,7 +109,7 @@ class ProgramEnv(TaskEnv):
         raise NotImplementedError
 
     def _check_problem(self, problem: Any) -> Any:
-        """The problem in canonical form, or ``ValueError`` saying what is accepted."""
+        """The problem in canonical form, or ``ValueError`` saying what is accepted (sizes up to ``length_limit``)."""
         raise NotImplementedError
 
     def _load(self, problem: Any) -> None:
@@ -140,29 +144,53 @@ class ProgramEnv(TaskEnv):
 
     # ----------------------------------------------------------------- episodes
     def _begin(self, options: dict[str, Any]) -> None:
-        program = options.get("program", self.root)
-        if program not in self.programs.ids or self.programs[program].primitive or program == "RETURN":
-            callable_ = [p.name for p in self.programs.programs[1:] if not p.primitive]
-            raise ValueError(f"options['program'] must be one of {callable_}, got {program!r}")
+        program = self._check_program("options['program']", options.get("program", self.program))
         length = options.get("length")
-        if "problem" in options:
-            problem = self._check_problem(options["problem"])
+        if length is not None:
+            length = check_int("options['length']", length, 1, self.length_limit)
+        sub = None if program == self.root else self.programs.ids[program]
+        for _ in range(1 if "problem" in options else PROBLEM_DRAWS):
+            if "problem" in options:
+                problem = self._check_problem(options["problem"])
+            else:
+                problem = self._sample_problem(length, None if sub is None else program)
+            self.problem = problem
+            self._load(problem)
+            if sub is None:
+                opening, self._target = Call(self.programs.ids[program], (0, 0, 0)), None
+                expert_steps, deepest = self._measure_expert()
+                break
+            picked = self._sample_subprogram(sub)
+            if picked is not None:
+                opening, self._target, expert_steps, deepest = picked
+                break
         else:
-            problem = self._sample_problem(
-                None if length is None else check_int("options['length']", length, 1),
-                None if program == self.root else program,
+            tries = "on this problem" if "problem" in options else f"on {PROBLEM_DRAWS} random problems"
+            raise ValueError(
+                f"the expert of {type(self).__name__} never calls {program} {tries}; "
+                "give a larger options['length'] or max_length"
             )
-        self.problem = problem
-        self._load(problem)
-        if program == self.root:
-            opening, self._target = Call(self.programs.ids[program], (0, 0, 0)), None
-            expert_steps, deepest = self._measure_expert()
-        else:
-            opening, self._target, expert_steps, deepest = self._sample_subprogram(self.programs.ids[program])
         self._budget = 2 * expert_steps + 2
         self._max_depth = 2 * deepest + 2 if self.recursive else self.programs.depth(program)
         self._start = (self._get_state(), opening, self._target)
         self._open(opening)
+
+    @property
+    def episode_programs(self) -> tuple[str, ...]:
+        """The programs an episode can open: the root and every non-primitive program some program calls."""
+        called = {c for p in self.programs.programs for c in p.calls}
+        return tuple(
+            p.name for p in self.programs.programs[1:] if not p.primitive and (p.name == self.root or p.name in called)
+        )
+
+    def _check_program(self, name: str, program: Any) -> str:
+        accepted = list(self.episode_programs)
+        if isinstance(program, str) and program in accepted:
+            return program
+        declared = isinstance(program, str) and program in self.programs.ids and program != "RETURN"
+        never = declared and not self.programs[program].primitive
+        why = f"the expert never calls {program} (no program calls it); " if never else ""
+        raise ValueError(f"{why}{name} must be one of {accepted}, got {program!r}")
 
     def _read_action(self, action: Any) -> Call:
         """The Call of an action: an int and an int64 array are read here, any other form by the space."""
@@ -347,30 +375,37 @@ class ProgramEnv(TaskEnv):
         self._set_state(start)
         return steps, deepest
 
-    def _sample_subprogram(self, program: int) -> tuple[Call, tuple, int, int]:
+    def _sample_subprogram(self, program: int) -> tuple[Call, tuple, int, int] | None:
         """Pick one of the expert's calls of ``program`` at random, playing the expert from the root.
 
         Returns the call, the state the expert reaches when that call returns, the expert's steps
-        inside it and its deepest stack there; the env is left in the state just before the call.
+        inside it and its deepest stack there, and leaves the env in the state just before the call;
+        None when the expert never calls ``program`` on this problem. The expert is played once to
+        find the calls and again up to the picked one, so no state is copied per call.
         """
-        occurrences: list[tuple[tuple, Call, int, int, tuple]] = []
+        start = self._get_state()
+        spans: list[tuple[int, int, Call, int]] = []  # (step of the call, step of its RETURN, call, deepest)
         open_at: list[list] = []
         for step, (depth, call) in enumerate(self._expert_calls()):
             for record in open_at:
-                record[4] = max(record[4], depth - record[0] + 1)
+                record[3] = max(record[3], depth - record[0] + 1)
             if call.program == program:
-                open_at.append([depth + 1, self._get_state(), call, step, 1])
+                open_at.append([depth + 1, step, call, 1])
             elif call.program == 0 and open_at and depth == open_at[-1][0]:
-                _, before, opened, first, deepest = open_at.pop()
-                occurrences.append((before, opened, step - first, deepest, self._get_state()))
-        if not occurrences:
-            raise ValueError(
-                f"the expert of {type(self).__name__} never calls {self.programs.names[program]} "
-                "on this problem; try a larger options['length']"
-            )
-        before, opened, steps, deepest, after = occurrences[int(self.np_random.integers(len(occurrences)))]
+                _, first, opened, deepest = open_at.pop()
+                spans.append((first, step, opened, deepest))
+        if not spans:
+            return None
+        first, last, opened, deepest = spans[int(self.np_random.integers(len(spans)))]
+        self._set_state(start)
+        for step, _ in enumerate(self._expert_calls()):
+            if step == first:
+                before = self._get_state()
+            if step == last:
+                after = self._get_state()
+                break
         self._set_state(before)
-        return opened, after, steps, deepest
+        return opened, after, last - first, deepest
 
     def _observation(self) -> dict[str, Any]:
         obs = self._observe()

@@ -7,6 +7,7 @@ from typing import Any, Iterator
 import numpy as np
 from gymnasium import spaces
 
+from npi_gym.base import short_repr
 from npi_gym.core import ProgramEnv, check_int
 from npi_gym.programs import Program, ProgramSet
 from npi_gym.rendering import grid_image
@@ -15,6 +16,7 @@ PTR, SWAP = 0, 1
 P1, P2, P3 = 0, 1, 2
 LEFT, RIGHT = 0, 1
 RENDER_COLUMNS = 32
+LENGTH_LIMIT = 200
 
 ACT_ARGS = {
     **{
@@ -74,10 +76,11 @@ class SortEnv(ProgramEnv):
 
     ## Starting State
 
-    ``reset`` samples a problem and opens a frame for BUBBLESORT. ``options`` may fix the problem
+    ``reset`` samples a problem and opens a frame for BUBBLESORT (or the make-time ``program``). ``options`` may fix the problem
     (``{"problem": [9, 2, 5]}``), its size (``{"length": n}``: n values) or open the episode at
     a sub-program (``{"program": "BSTEP"}``: a state where the expert calls it, picked at random
-    along the expert's run).
+    along the expert's run; a random problem is drawn again, up to 100 times, until the expert
+    calls it). A malformed option raises ``ValueError`` saying what is accepted.
 
     ## Episode End
 
@@ -87,10 +90,16 @@ class SortEnv(ProgramEnv):
 
     ## Arguments
 
-    ``min_length``, ``max_length`` (values per array, default 2..10), ``max_value`` (values drawn
-    from 0..max_value, default 9), ``recursive`` (BUBBLESORT, BSTEP and LSHIFT call themselves
-    instead of looping), ``invalid_call`` ("noop" or "raise"), ``render_mode`` ("ansi",
-    "rgb_array" or None).
+    ``min_length``, ``max_length`` (values per array, default 2..10, at most ``LENGTH_LIMIT`` =
+    200: bubble sort is quadratic, an expert episode of n values takes about 12 n^2 calls (487,500
+    at 200) and a reset plays the expert once to set the step budget (twice for a sub-program
+    episode): about 0.3 s at 200 (0.5 s for a sub-program episode), 7 s at 1,000;
+    ``options["length"]`` and given problems have the same limit), ``max_value`` (values
+    drawn from 0..max_value, default 9), ``recursive`` (True or False: BUBBLESORT, BSTEP and
+    LSHIFT call themselves instead of looping), ``program`` (the sub-program every reset opens
+    unless ``options["program"]`` names another, e.g. ``"BSTEP"``; default BUBBLESORT: what a
+    learner that never passes reset options trains on), ``invalid_call`` ("noop" or "raise"),
+    ``render_mode`` ("ansi", "rgb_array" or None).
 
     ## Registered Configurations
 
@@ -99,6 +108,7 @@ class SortEnv(ProgramEnv):
 
     programs = PROGRAMS
     root = "BUBBLESORT"
+    length_limit = LENGTH_LIMIT
 
     def __init__(
         self,
@@ -106,13 +116,14 @@ class SortEnv(ProgramEnv):
         max_length: int = 10,
         max_value: int = 9,
         recursive: bool = False,
+        program: str | None = None,
         invalid_call: str = "noop",
         render_mode: str | None = None,
     ) -> None:
         self.max_value = check_int("max_value", max_value, 1, 999)
-        self.min_length = check_int("min_length", min_length, 1)
-        self.max_length = check_int("max_length", max_length, self.min_length)
-        super().__init__(recursive=recursive, invalid_call=invalid_call, render_mode=render_mode)
+        self.min_length = check_int("min_length", min_length, 1, LENGTH_LIMIT)
+        self.max_length = check_int("max_length", max_length, self.min_length, LENGTH_LIMIT)
+        super().__init__(recursive=recursive, invalid_call=invalid_call, render_mode=render_mode, program=program)
 
     # ----------------------------------------------------------------- problem
     def _task_spaces(self) -> dict[str, spaces.Space]:
@@ -127,15 +138,19 @@ class SortEnv(ProgramEnv):
         return tuple(rng.integers(0, self.max_value + 1, size=n).tolist())
 
     def _check_problem(self, problem: Any) -> tuple[int, ...]:
-        accepted = f"a non-empty sequence of integers in [0, {self.max_value}], e.g. [9, 2, 5]"
-        if isinstance(problem, (str, bytes)) or not hasattr(problem, "__len__") or len(problem) == 0:
-            raise ValueError(f"a sort problem is {accepted}; got {problem!r}")
+        accepted = (
+            f"a non-empty list, tuple or 1-D array of at most {LENGTH_LIMIT} integers in [0, {self.max_value}] "
+            "(or strings of ASCII digits), e.g. [9, 2, 5]"
+        )
+        is_array = isinstance(problem, np.ndarray) and problem.ndim == 1
+        if not (isinstance(problem, (list, tuple)) or is_array) or not 1 <= len(problem) <= LENGTH_LIMIT:
+            raise ValueError(f"a sort problem is {accepted}; got {short_repr(problem)}")
         values = []
         for x in problem:
-            if isinstance(x, str) and x.strip().isdigit():
+            if isinstance(x, str) and x.strip().isascii() and x.strip().isdigit():
                 x = int(x)
             if not isinstance(x, (int, np.integer)) or isinstance(x, bool) or not 0 <= x <= self.max_value:
-                raise ValueError(f"a sort problem is {accepted}; {x!r} is not such an integer")
+                raise ValueError(f"a sort problem is {accepted}; {short_repr(x)} is not such an integer")
             values.append(int(x))
         return tuple(values)
 

@@ -7,7 +7,9 @@ import functools
 import hashlib
 import json
 import os
+import stat
 import tempfile
+import time
 import warnings
 import weakref
 import zipfile
@@ -39,6 +41,35 @@ def _views_checksum(views: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(views).data).hexdigest()
 
 
+TMP_PREFIX, TMP_SUFFIX = ".", ".npz.tmp"
+"""a cache file is written as ``.<model>-<random>.npz.tmp`` beside its final path, then renamed"""
+ORPHAN_AGE_S = 600.0
+"""a temporary file older than this is left from an interrupted save, removed at the next save"""
+
+
+def check_cache_dir(cache_dir: Any) -> Path | None:
+    """The cache folder (None: memory only) from a path, ``None`` (the default folder) or ``False``."""
+    if cache_dir is None:
+        return default_cache_dir()
+    if cache_dir is False:
+        return None
+    if isinstance(cache_dir, (str, os.PathLike)) and not isinstance(cache_dir, bool) and os.fspath(cache_dir):
+        return Path(cache_dir)
+    raise ValueError(
+        "cache_dir must be a non-empty path (str or os.PathLike), None (the default folder) or False "
+        f"(memory only), got {cache_dir!r}"
+    )
+
+
+def _regular_file(path: Path) -> bool | None:
+    """Whether ``path`` is a regular file (None: nothing there, or it cannot be reached), found by
+    ``os.stat`` without opening it."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
 class StaleCacheWarning(UserWarning):
     """A cache file was unreadable, corrupted or written for other settings; it is rebuilt."""
 
@@ -53,15 +84,17 @@ class ViewCache:
     each cache keeps the most recently used models up to `max_bytes`.
     Disk files are `<model>-<settings key>.npz` holding the views, the expected metadata (cache
     version, settings, mesh digest) and a checksum; a file that fails any check is reported with a
-    `StaleCacheWarning` and rebuilt. `cache_dir=False` keeps views in memory only.
+    `StaleCacheWarning` and rebuilt. Only regular files are read or replaced: anything else at a
+    cache path (a FIFO, a device, a folder) is skipped with a `StaleCacheWarning`, never opened, and
+    the views stay in memory. A save writes a temporary file and renames it; temporary files older
+    than `ORPHAN_AGE_S` (left by interrupted saves) are removed at the next save. `cache_dir=False`
+    keeps views in memory only.
     """
 
     def __init__(self, settings: RenderSettings = RenderSettings(),
                  cache_dir: str | os.PathLike[str] | Literal[False] | None = None, max_bytes: int = 256 << 20) -> None:
         self.settings = settings
-        if cache_dir is None:
-            cache_dir = default_cache_dir()
-        self.cache_dir = None if cache_dir is False else Path(cache_dir)
+        self.cache_dir = check_cache_dir(cache_dir)
         self.max_bytes = max_bytes
         self._views: OrderedDict[str, np.ndarray] = OrderedDict()
         self._renderer: CarRenderer | None = None
@@ -107,7 +140,7 @@ class ViewCache:
                 self.renders += 1
                 self._store(name, views)
             _SHARED[key] = views
-        elif path is not None and not path.exists():
+        elif path is not None and _regular_file(path) is None:
             self._store(name, views)
         self._views[name] = views
         while len(self._views) > 1 and sum(v.nbytes for v in self._views.values()) > self.max_bytes:
@@ -124,10 +157,17 @@ class ViewCache:
 
     def _load(self, name: str) -> np.ndarray | None:
         path = self.path(name)
-        if path is None or not path.exists():
+        if path is None:
+            return None
+        regular = _regular_file(path)
+        if regular is None:
+            return None
+        if not regular:
+            warnings.warn(f"npi-gym view cache {path} is not a regular file; skipping it (views kept in memory)",
+                          StaleCacheWarning, stacklevel=3)
             return None
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
                 views = data["views"]
                 checksum = str(data["checksum"])
@@ -149,12 +189,13 @@ class ViewCache:
 
     def _store(self, name: str, views: np.ndarray) -> None:
         path = self.path(name)
-        if path is None:
+        if path is None or _regular_file(path) is False:
             return
         tmp = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".npz.tmp", dir=path.parent)
+            _remove_orphans(path.parent)
+            fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{name}-", suffix=TMP_SUFFIX, dir=path.parent)
             with os.fdopen(fd, "wb") as f:
                 np.savez_compressed(f, views=views, meta=np.array(json.dumps(self._meta(name), sort_keys=True)),
                                     checksum=np.array(_views_checksum(views)))
@@ -173,3 +214,15 @@ class ViewCache:
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Remove this cache's temporary files in ``folder`` older than ``ORPHAN_AGE_S`` (regular files only)."""
+    cutoff = time.time() - ORPHAN_AGE_S
+    for tmp in folder.glob(f"{TMP_PREFIX}*{TMP_SUFFIX}"):
+        try:
+            info = os.lstat(tmp)
+            if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                tmp.unlink()
+        except OSError:
+            pass

@@ -8,7 +8,8 @@ from typing import Any, Iterator, Literal
 import numpy as np
 from gymnasium import spaces
 
-from npi_gym.core import ProgramEnv
+from npi_gym.base import short_repr
+from npi_gym.core import ProgramEnv, check_bool, check_int
 from npi_gym.envs.car.cache import ViewCache
 from npi_gym.envs.car.render import (
     AZIMUTH_STEP,
@@ -30,6 +31,8 @@ TARGET_INK = np.array([40, 170, 60], dtype=np.uint8)
 CURRENT_INK = np.array([235, 120, 20], dtype=np.uint8)
 PANEL_BACKGROUND = np.array([250, 250, 245], dtype=np.uint8)
 AZIMUTH_DEGREES = range(-180, 361)
+MAX_MOVES = N_AZIMUTHS // 2 + N_ELEVATIONS - 1
+"""the most moves the expert needs: half a turn and the whole elevation range"""
 
 PROGRAMS = ProgramSet(
     [
@@ -63,15 +66,19 @@ def vertical_plan(el_bin: int, target_el_bin: int) -> tuple[int | None, int]:
 
 
 def _grid_range(name: str, span: Any, allowed: range | tuple[int, ...]) -> list[int]:
-    """Degrees lo, lo + 15, ..., hi from a (lo, hi) pair, checked against the grid."""
-    try:
-        lo, hi = (int(x) for x in span)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a (low, high) pair of degrees, got {span!r}") from None
+    """Degrees lo, lo + 15, ..., hi from a (lo, hi) pair of integers, checked against the grid."""
+    accepted = (f"a (low, high) pair of integers with low <= high, multiples of {AZIMUTH_STEP} "
+                f"in [{min(allowed)}, {max(allowed)}]")
+    if not (isinstance(span, (tuple, list)) and len(span) == 2 and all(_is_int(x) for x in span)):
+        raise ValueError(f"{name} must be {accepted}; got {short_repr(span)}")
+    lo, hi = (int(x) for x in span)
     if lo > hi or lo % AZIMUTH_STEP or hi % AZIMUTH_STEP or lo not in allowed or hi not in allowed:
-        raise ValueError(f"{name} must be (low, high) with low <= high, multiples of {AZIMUTH_STEP} "
-                         f"in [{min(allowed)}, {max(allowed)}]; got {span!r}")
+        raise ValueError(f"{name} must be {accepted}; got {span!r}")
     return list(range(lo, hi + 1, AZIMUTH_STEP))
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
 def _az_bin(deg: int) -> int:
@@ -120,7 +127,7 @@ class CanonicalizeEnv(ProgramEnv):
     A model of the split and a start pose drawn from the start ranges. ``reset(options=...)`` accepts
     ``problem=(model, (azimuth, elevation), (target azimuth, target elevation))`` in degrees,
     ``length=n`` (a start pose the expert reaches in n moves) and ``program=...`` (a sub-program
-    episode).
+    episode); a malformed option raises ``ValueError`` saying what is accepted.
 
     ## Episode End
     Terminated when the opening program returns. Truncated after twice the expert's steps (+2).
@@ -129,12 +136,18 @@ class CanonicalizeEnv(ProgramEnv):
     raises ``InvalidCall``).
 
     ## Arguments
-    ``image_size`` (pixels, 16-512, default 64), ``split`` ("train", "test" or "all": the car models
-    an episode may draw), ``start_azimuth`` and ``start_elevation`` (inclusive ranges in degrees),
-    ``target`` (the canonical pose in degrees) or ``random_target=True`` (a target drawn from the start
-    ranges every episode), ``cache_dir`` (where rendered views are kept; default:
-    ``$NPI_GYM_CACHE_DIR`` or the user's cache directory; ``False``: memory only), ``invalid_call``
-    ("noop" or "raise"), ``render_mode`` ("ansi" or "rgb_array").
+    ``image_size`` (pixels, an integer in 16-512, default 64), ``split`` ("train", "test" or "all":
+    the car models an episode may draw), ``start_azimuth`` and ``start_elevation`` (inclusive
+    ranges of integer degrees on the grid), ``target`` (the canonical pose in integer degrees) or
+    ``random_target=True`` (True or False: a target drawn from the start ranges every episode),
+    ``min_length`` and ``max_length`` (the moves the expert needs from the start pose, default
+    0..18, the most on the grid: every start pose; ``options["length"]`` picks one count instead),
+    ``program`` (the sub-program every reset opens unless ``options["program"]`` names another,
+    e.g. ``"HGOTO"``; default GOTO), ``cache_dir`` (a non-empty path where rendered views are kept;
+    default ``None``: ``$NPI_GYM_CACHE_DIR`` or the user's cache directory; ``False``: memory
+    only), ``invalid_call`` ("noop" or "raise"), ``render_mode`` ("ansi" or "rgb_array"). A reset
+    costs the same at every length (18 moves at most); the first reset of a model renders its 168
+    views once (then they come from the cache).
 
     ## Registered Configurations
     ``NPI-Canonicalize-v0``: the defaults above (36 training models, start azimuth -75..75, elevation
@@ -152,29 +165,30 @@ class CanonicalizeEnv(ProgramEnv):
         start_elevation: tuple[int, int] = (0, 60),
         target: tuple[int, int] = (0, 15),
         random_target: bool = False,
+        min_length: int = 0,
+        max_length: int = MAX_MOVES,
+        program: str | None = None,
         cache_dir: str | os.PathLike[str] | Literal[False] | None = None,
         invalid_call: str = "noop",
         render_mode: str | None = None,
     ) -> None:
-        if not (isinstance(image_size, (int, np.integer)) and 16 <= image_size <= 512):
-            raise ValueError(f"image_size must be an integer in [16, 512], got {image_size!r}")
-        self.image_size = int(image_size)
+        self.image_size = check_int("image_size", image_size, 16, 512)
         self.split = split
         self.models = model_names(split)
         start_az = _grid_range("start_azimuth", start_azimuth, AZIMUTH_DEGREES)
         if start_az[-1] - start_az[0] >= 360:
-            raise ValueError(f"start_azimuth spans a full turn or more: {start_azimuth!r}")
+            raise ValueError(f"start_azimuth spans a full turn or more: {start_azimuth!r}; accepted: high - low < 360")
         start_el = _grid_range("start_elevation", start_elevation, ELEVATIONS)
         starts = [(_az_bin(a), _el_bin(e)) for a in start_az for e in start_el]
+        self.random_target = check_bool("random_target", random_target)
         if random_target:
             targets = starts
         else:
             if not (isinstance(target, (tuple, list)) and len(target) == 2):
-                raise ValueError(f"target must be an (azimuth, elevation) pair of degrees, got {target!r}")
+                raise ValueError(f"target must be an (azimuth, elevation) pair of integer degrees, got {target!r}")
             t_az = _grid_range("target azimuth", (target[0], target[0]), AZIMUTH_DEGREES)[0]
             t_el = _grid_range("target elevation", (target[1], target[1]), ELEVATIONS)[0]
             targets = [(_az_bin(t_az), _el_bin(t_el))]
-        self.random_target = bool(random_target)
         self.target = None if random_target else (_az_deg(targets[0][0]), ELEVATIONS[targets[0][1]])
         self._pairs = [(start, target) for start in starts for target in targets]
         plans = [(horizontal_plan(s[0], t[0]), vertical_plan(s[1], t[1])) for s, t in self._pairs]
@@ -183,10 +197,14 @@ class CanonicalizeEnv(ProgramEnv):
             name: np.array([plan[k][0] == direction for plan in plans])
             for name, k, direction in (("LGOTO", 0, LEFT), ("RGOTO", 0, RIGHT), ("UGOTO", 1, UP), ("DGOTO", 1, DOWN))
         }
+        self.min_length = check_int("min_length", min_length, 0, MAX_MOVES)
+        self.max_length = check_int("max_length", max_length, self.min_length, MAX_MOVES)
+        self._in_bounds = (self._pair_moves >= self.min_length) & (self._pair_moves <= self.max_length)
         self._settings = RenderSettings(image_size=self.image_size)
-        self._cache = ViewCache(self._settings, cache_dir=cache_dir)
         self._target_frame: tuple[tuple[str, int, int], np.ndarray] | None = None
-        super().__init__(recursive=False, invalid_call=invalid_call, render_mode=render_mode)
+        super().__init__(recursive=False, invalid_call=invalid_call, render_mode=render_mode, program=program)
+        self._candidates(None, None if self.program == self.root else self.program)  # refuses bounds leaving none
+        self._cache = ViewCache(self._settings, cache_dir=cache_dir)
 
     # ----------------------------------------------------------------- problem
     def _task_spaces(self) -> dict[str, spaces.Space]:
@@ -199,34 +217,43 @@ class CanonicalizeEnv(ProgramEnv):
     def _sample_problem(self, length: int | None, program: str | None) -> tuple[str, tuple[int, int], tuple[int, int]]:
         rng = self.np_random
         model = self.models[int(rng.integers(len(self.models)))]
-        if length is None and program not in self._pair_calls:
-            pick = int(rng.integers(len(self._pairs)))
-        else:
-            ok = np.ones(len(self._pairs), dtype=bool)
-            if length is not None:
-                ok &= self._pair_moves == length
-            if program in self._pair_calls:
-                ok &= self._pair_calls[program]
-            candidates = np.flatnonzero(ok)
-            if len(candidates) == 0:
-                lengths = sorted(set(self._pair_moves.tolist()))
-                raise ValueError(f"no start pose in the start range needs {length} moves"
-                                 f"{' with ' + program if program else ''}; possible lengths: {lengths}")
-            pick = int(candidates[int(rng.integers(len(candidates)))])
+        candidates = self._candidates(length, program)
+        pick = int(candidates[int(rng.integers(len(candidates)))])
         (s_az, s_el), (t_az, t_el) = self._pairs[pick]
         return model, (_az_deg(s_az), ELEVATIONS[s_el]), (_az_deg(t_az), ELEVATIONS[t_el])
 
+    def _candidates(self, length: int | None, program: str | None) -> np.ndarray:
+        """Indices of the (start, target) pairs of ``length`` moves (None: within the make-time bounds) in
+        which the expert calls ``program``; ``ValueError`` when there is none."""
+        ok = self._in_bounds if length is None else self._pair_moves == length
+        if program in self._pair_calls:
+            ok = ok & self._pair_calls[program]
+        candidates = np.flatnonzero(ok)
+        if len(candidates) == 0:
+            moves = f"{self.min_length}..{self.max_length}" if length is None else length
+            raise ValueError(f"no start pose in the start range needs {moves} moves"
+                             f"{' with ' + program if program else ''}; possible lengths: {self._lengths(program)}")
+        return candidates
+
+    def _lengths(self, program: str | None) -> list[int]:
+        """The move counts of the start and target pairs (those in which the expert calls ``program``)."""
+        calls = self._pair_calls.get(program)
+        return sorted(set((self._pair_moves if calls is None else self._pair_moves[calls]).tolist()))
+
     def _check_problem(self, problem: Any) -> tuple[str, tuple[int, int], tuple[int, int]]:
-        accepted = ("(model, (azimuth, elevation), (target azimuth, target elevation)) in degrees, multiples "
-                    f"of {AZIMUTH_STEP}, elevations in {list(ELEVATIONS)}, e.g. ('sedan_00', (-45, 30), (0, 15))")
-        try:
-            model, (s_az, s_el), (t_az, t_el) = problem
-            poses = [int(s_az), int(s_el), int(t_az), int(t_el)]
-        except (TypeError, ValueError):
-            raise ValueError(f"a car problem is {accepted}; got {problem!r}") from None
+        accepted = ("(model, (azimuth, elevation), (target azimuth, target elevation)): a model name and integer "
+                    f"degrees, azimuths multiples of {AZIMUTH_STEP} in [{min(AZIMUTH_DEGREES)}, {max(AZIMUTH_DEGREES)}], "
+                    f"elevations in {list(ELEVATIONS)}, e.g. ('sedan_00', (-45, 30), (0, 15))")
+        pair = (tuple, list)
+        if not (isinstance(problem, pair) and len(problem) == 3 and isinstance(problem[0], str)
+                and all(isinstance(p, pair) and len(p) == 2 and all(map(_is_int, p)) for p in problem[1:])):
+            raise ValueError(f"a car problem is {accepted}; got {short_repr(problem)}")
+        model, (s_az, s_el), (t_az, t_el) = problem
         if model not in load_manifest():
             raise ValueError(f"unknown car model {model!r}; known: {model_names('all')}")
-        if any(p % AZIMUTH_STEP for p in poses) or poses[1] not in ELEVATIONS or poses[3] not in ELEVATIONS:
+        poses = [int(s_az), int(s_el), int(t_az), int(t_el)]
+        if any(p % AZIMUTH_STEP for p in poses) or poses[0] not in AZIMUTH_DEGREES or poses[2] not in AZIMUTH_DEGREES \
+                or poses[1] not in ELEVATIONS or poses[3] not in ELEVATIONS:
             raise ValueError(f"a car problem is {accepted}; got {problem!r}")
         s_az, s_el, t_az, t_el = poses
         return model, (_az_deg(_az_bin(s_az)), s_el), (_az_deg(_az_bin(t_az)), t_el)

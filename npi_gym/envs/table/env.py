@@ -7,7 +7,7 @@ from typing import Any, Mapping
 import numpy as np
 from gymnasium import spaces
 
-from npi_gym.base import InvalidCall, TaskEnv
+from npi_gym.base import InvalidCall, TaskEnv, short_repr
 from npi_gym.envs.table.generator import Example, make_example, sample_example, sample_layout, sample_table
 from npi_gym.envs.table.grid import COLUMN_NAMES, MAX_ABS_VALUE, MAX_ROWS, TABLE_FORM, Table
 from npi_gym.envs.table.operations import (
@@ -215,6 +215,15 @@ class TableEnv(TaskEnv):
                 raise ValueError("options['example'] must be an npi_gym.envs.table.Example, given alone")
             example = options["example"]
             self._check_table(example.table)
+            tokens = example.tokens
+            if not (isinstance(tokens, tuple) and all(isinstance(t, str) for t in tokens)):
+                raise ValueError(f"options['example'].tokens must be a tuple of strings, got {short_repr(tokens)}")
+            remade = make_example(tokens, example.table)
+            if (remade.query, remade.numbers) != (example.query, tuple(example.numbers)):
+                raise ValueError(
+                    "options['example'] must be made by make_example (or be consistent with it): its query "
+                    f"and numbers disagree with its tokens {example.question!r}"
+                )
             return example
         table = options.get("table")
         if table is not None:

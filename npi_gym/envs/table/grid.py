@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
+
+from npi_gym.base import short_repr
 
 MAX_ROWS = 120
 MAX_COLUMNS = 10
@@ -49,7 +51,7 @@ class Table:
         except (TypeError, ValueError):
             raise ValueError(
                 "a table needs values (numbers) and words (word ids) as rectangular arrays of shape "
-                f"(rows, columns); got values {_short(self.values)} and words {_short(self.words)}"
+                f"(rows, columns); got values {short_repr(self.values)} and words {short_repr(self.words)}"
             ) from None
         if values.ndim != 2 or values.shape != words.shape or values.shape[1] != len(kinds):
             raise ValueError(
@@ -84,14 +86,14 @@ class Table:
     def from_columns(cls, columns: Mapping[str, Sequence[float | str]]) -> Table:
         """A table from ``{"A": [numbers...], "B": ["word:3", ...]}`` (names A, B, ... in order)."""
         if not isinstance(columns, Mapping):
-            raise ValueError(f"columns are given as a mapping of names to lists of cells; got {_short(columns)}")
+            raise ValueError(f"columns are given as a mapping of names to lists of cells; got {short_repr(columns)}")
         names = list(columns)
         if names != list(COLUMN_NAMES[: len(names)]):
             raise ValueError(f"columns are named A, B, C, ... in order; got {names}")
         for name, cells in columns.items():
             listed = isinstance(cells, Sequence) and not isinstance(cells, (str, bytes))
             if not (listed or (isinstance(cells, np.ndarray) and cells.ndim == 1)):
-                raise ValueError(f"column {name} must be a list of cells; got {_short(cells)}")
+                raise ValueError(f"column {name} must be a list of cells; got {short_repr(cells)}")
         lengths = {len(c) for c in columns.values()}
         if len(lengths) != 1:
             raise ValueError(f"every column needs the same number of rows; got lengths {sorted(lengths)}")
@@ -136,7 +138,3 @@ class Table:
             return WORDS[self.words[row, column]]
         return float(self.values[row, column])
 
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
