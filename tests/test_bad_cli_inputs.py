@@ -170,16 +170,26 @@ def test_shipped_checkpoints_carry_the_checksum_of_their_tensors(shipped: Path) 
     assert ckpt[CHECKSUM] == tensor_checksum({k: v for k, v in ckpt.items() if k not in checkpoints.HEADER})
 
 
+def _flip_a_byte(data: bytearray) -> None:
+    data[len(data) // 2] ^= 0x01
+
+
+def _zero_4_kib(data: bytearray) -> None:
+    start = max(0, len(data) // 2 - 2048)
+    data[start : start + 4096] = bytes(len(data[start : start + 4096]))
+
+
+@pytest.mark.parametrize("damage", [_flip_a_byte, _zero_4_kib], ids=["flipped byte", "4 KiB zeroed"])
 @pytest.mark.parametrize("shipped", SHIPPED, ids=[p.name for p in SHIPPED])
-def test_a_flipped_byte_in_the_weights_is_refused(shipped: Path, tmp_path: Path) -> None:
-    """One byte flipped inside the largest tensor's storage of the torch zip (the zip itself kept valid)."""
+def test_damaged_weights_are_refused(shipped: Path, damage: Any, tmp_path: Path) -> None:
+    """Damage inside the largest tensor's storage of the torch zip (the zip itself kept valid)."""
     copy = tmp_path / shipped.name
     with zipfile.ZipFile(shipped) as source, zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as target:
         largest = max((i for i in source.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
         for info in source.infolist():
             data = bytearray(source.read(info))
             if info is largest:
-                data[len(data) // 2] ^= 0x01
+                damage(data)
             target.writestr(info, bytes(data))
     before = copy.read_bytes()
     with pytest.raises(CheckpointError, match=r"is corrupted: its tensors do not match the checksum"):
