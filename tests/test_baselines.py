@@ -233,3 +233,23 @@ def test_readme_external_agent_runs_through_the_cli(tmp_path) -> None:
     bad = subprocess.run([sys.executable, "-m", "agents.cli", "eval", "--agent", f"{tmp_path / 'my_agent.py'}:Missing", "--env", ENV],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "npi-gym eval: error: --agent" in bad.stderr and "ReturnAtOnce" in bad.stderr
+
+
+def test_an_exhausted_budget_ends_the_episode_as_a_failure() -> None:
+    from agents.baselines.wrappers import BudgetIsFailure
+
+    env = BudgetIsFailure(gym.make(ENV, max_length=3))
+    env.reset(seed=0)
+    base = env.unwrapped
+    stay = base.call_to_action("ACT PTR 1 LEFT")  # pointer 1 starts at the left end: an invalid no-op
+    for _ in range(base.step_budget):
+        _, reward, terminated, truncated, info = env.step(stay)
+        if terminated or truncated:
+            break
+    assert (reward, terminated, truncated, info["budget_exhausted"]) == (0.0, True, False, True)
+    env.reset(seed=0)
+    while True:
+        _, reward, terminated, truncated, info = env.step(base.expert_action())
+        if terminated or truncated:
+            break
+    assert (reward, terminated, truncated) == (1.0, True, False) and "budget_exhausted" not in info
