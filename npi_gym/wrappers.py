@@ -160,8 +160,10 @@ class Curriculum(gym.Wrapper, RecordConstructorArgs):
     episode through ``options={"program": P, "length": n}`` (options passed to ``reset`` win), which is
     how an SB3 learner, which never passes options, gets sub-program episodes. When the success rate
     (reward 1.0 at termination; a truncation is a failure) over the last ``window`` finished episodes
-    reaches ``threshold``, the next stage begins; the last stage stays. The reward is the env's, sparse
-    0/1; ``info["curriculum_stage"]`` is the stage index. In a vector env each copy climbs on its own.
+    reaches ``threshold``, the next stage begins; the last stage stays. With ``revisit`` > 0, that share
+    of the episodes replays an earlier stage drawn uniformly (not counted towards the current one), so
+    the skills below keep being practised. The reward is the env's, sparse 0/1;
+    ``info["curriculum_stage"]`` is the stage of the episode. In a vector env each copy climbs on its own.
     """
 
     def __init__(
@@ -171,8 +173,11 @@ class Curriculum(gym.Wrapper, RecordConstructorArgs):
         window: int = 100,
         threshold: float = 0.9,
         programs: Sequence[str] | None = None,
+        revisit: float = 0.0,
     ) -> None:
-        RecordConstructorArgs.__init__(self, lengths=lengths, window=window, threshold=threshold, programs=programs)
+        RecordConstructorArgs.__init__(
+            self, lengths=lengths, window=window, threshold=threshold, programs=programs, revisit=revisit
+        )
         super().__init__(env)
         table = getattr(env.unwrapped, "programs", None)
         if not isinstance(table, ProgramSet):
@@ -181,16 +186,20 @@ class Curriculum(gym.Wrapper, RecordConstructorArgs):
         unknown = [p for p in programs or () if p not in order]
         if unknown:
             raise ValueError(f"Curriculum programs {unknown} are not non-primitive programs of this env; accepted: {list(order)}")
-        if not lengths or window < 1 or not 0.0 < threshold <= 1.0:
+        if not lengths or window < 1 or not 0.0 < threshold <= 1.0 or not 0.0 <= revisit < 1.0:
             raise ValueError(
-                f"Curriculum needs at least one length, window >= 1 and 0 < threshold <= 1; got {lengths=}, {window=}, {threshold=}"
+                "Curriculum needs at least one length, window >= 1, 0 < threshold <= 1 and 0 <= revisit < 1; "
+                f"got {lengths=}, {window=}, {threshold=}, {revisit=}"
             )
         self.stages: tuple[dict[str, Any], ...] = tuple(
             {"program": p} | ({} if n is None else {"length": int(n)}) for p in (programs or order) for n in lengths
         )
         self.threshold = threshold
+        self.revisit = revisit
         self.stage = 0
+        self.playing = 0
         self.outcomes: deque[bool] = deque(maxlen=window)
+        self._rng = np.random.default_rng()
 
     @property
     def success_rate(self) -> float:
@@ -198,14 +207,18 @@ class Curriculum(gym.Wrapper, RecordConstructorArgs):
         return float(np.mean(self.outcomes)) if self.outcomes else 0.0
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-        obs, info = self.env.reset(seed=seed, options={**self.stages[self.stage], **(options or {})})
-        return obs, {**info, "curriculum_stage": self.stage}
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        replay = self.stage > 0 and self.revisit > 0 and self._rng.random() < self.revisit
+        self.playing = int(self._rng.integers(self.stage)) if replay else self.stage
+        obs, info = self.env.reset(seed=seed, options={**self.stages[self.playing], **(options or {})})
+        return obs, {**info, "curriculum_stage": self.playing}
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
-        if terminated or truncated:
+        if (terminated or truncated) and self.playing == self.stage:
             self.record(terminated and float(reward) == 1.0)
-        return obs, reward, terminated, truncated, {**info, "curriculum_stage": self.stage}
+        return obs, reward, terminated, truncated, {**info, "curriculum_stage": self.playing}
 
     def record(self, solved: bool) -> None:
         """Count one finished episode; advance once the window is full and its success rate reaches the threshold."""

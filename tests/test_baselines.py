@@ -194,6 +194,24 @@ def test_curriculum_advances_on_success_and_not_on_failure() -> None:
     assert index  # flat actions exist
 
 
+def test_curriculum_revisits_earlier_stages_without_counting_them() -> None:
+    env = Curriculum(FlatCalls(gym.make(ENV)), lengths=[2], window=2, threshold=1.0, revisit=0.5)
+    base = env.unwrapped
+    env.stage = 3
+    played = []
+    for seed in range(60):
+        _, info = env.reset(seed=seed)
+        played.append(info["curriculum_stage"])
+        while True:
+            _, _, done, cut, info = env.step(base.programs.calls.index(base.programs.calls[0]))  # RETURN: a failure
+            if done or cut:
+                break
+    assert set(played) == {0, 1, 2, 3} and 15 < played.count(3) < 45
+    assert list(env.outcomes) == [False, False] and env.stage == 3  # only the current stage's episodes count
+    with pytest.raises(ValueError, match="revisit"):
+        Curriculum(gym.make(ENV), revisit=1.0)
+
+
 def test_curriculum_rejects_unknown_programs() -> None:
     with pytest.raises(ValueError, match="accepted"):
         Curriculum(gym.make(ENV), programs=["ACT"])
