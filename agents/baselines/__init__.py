@@ -2,12 +2,13 @@
 
 ``ALGORITHMS`` (one table) gives the ``npi-gym train`` subcommands and the rl-zoo3-style
 ``hyperparams/<algo>.yml`` files; ``SB3Agent`` plays a trained model through ``agents.evaluate``;
-``RandomAgent`` is the floor; ``build_agent`` constructs any ``module:Name`` agent with the env.
+``RandomAgent`` is the floor and ``ReturnAtOnce`` the trivial policy; ``build_agent`` constructs any ``module:Name`` agent with the env.
 """
 
 from agents.baselines.algorithms import ALGORITHMS, Algorithm, algorithm
 from agents.baselines.external import build_agent, load_factory
 from agents.baselines.random_agent import RandomAgent
 from agents.baselines.sb3_agent import SB3Agent, is_sb3_model
+from agents.baselines.trivial import ReturnAtOnce
 
-__all__ = ["ALGORITHMS", "Algorithm", "RandomAgent", "SB3Agent", "algorithm", "build_agent", "is_sb3_model", "load_factory"]
+__all__ = ["ALGORITHMS", "Algorithm", "RandomAgent", "ReturnAtOnce", "SB3Agent", "algorithm", "build_agent", "is_sb3_model", "load_factory"]

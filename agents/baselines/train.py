@@ -105,7 +105,8 @@ def train(
     setattr(model, RUN_KEY, run)
     sessions = len(list((out / "logs").glob("session-*")))
     model.set_logger(configure(str(out / "logs" / f"session-{sessions + 1}"), ["stdout", "csv", "tensorboard"]))
-    every = max(total // evaluations // hp.n_envs, 1)
+    learned = max(total, hp.n_envs * int(hp.model_kwargs.get("n_steps", 1)))  # on-policy learners collect whole rollouts
+    every = max(learned // evaluations // hp.n_envs, 1)
     evaluator = _eval_callback(algo)(
         eval_env, n_eval_episodes=eval_episodes, eval_freq=every, best_model_save_path=str(out / "best"), log_path=str(out / "eval"), verbose=0
     )
