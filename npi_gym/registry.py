@@ -51,6 +51,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("NPI-Sort-Recursive-v0", "npi_gym.envs.sort:SortEnv", "sort", {"recursive": True}),
     Entry("NPI-Hanoi-v0", "npi_gym.envs.hanoi:HanoiEnv", "hanoi"),
     Entry("NPI-Hanoi-Recursive-v0", "npi_gym.envs.hanoi:HanoiEnv", "hanoi", {"recursive": True}),
+    Entry("NPI-Quicksort-v0", "npi_gym.envs.quicksort:QuicksortEnv", "quicksort"),
+    Entry("NPI-Quicksort-Recursive-v0", "npi_gym.envs.quicksort:QuicksortEnv", "quicksort", {"recursive": True}),
     Entry("NPI-Canonicalize-v0", "npi_gym.envs.car:CanonicalizeEnv", "car"),
     *(Entry(env_id, TABLE_ENTRY_POINT, "table", kwargs) for env_id, kwargs in TABLE_ENV_IDS.items()),
 )
