@@ -53,6 +53,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("NPI-Hanoi-Recursive-v0", "npi_gym.envs.hanoi:HanoiEnv", "hanoi", {"recursive": True}),
     Entry("NPI-Quicksort-v0", "npi_gym.envs.quicksort:QuicksortEnv", "quicksort"),
     Entry("NPI-Quicksort-Recursive-v0", "npi_gym.envs.quicksort:QuicksortEnv", "quicksort", {"recursive": True}),
+    Entry("NPI-Toposort-v0", "npi_gym.envs.toposort:ToposortEnv", "toposort"),
+    Entry("NPI-Toposort-Recursive-v0", "npi_gym.envs.toposort:ToposortEnv", "toposort", {"recursive": True}),
     Entry("NPI-Canonicalize-v0", "npi_gym.envs.car:CanonicalizeEnv", "car"),
     *(Entry(env_id, TABLE_ENTRY_POINT, "table", kwargs) for env_id, kwargs in TABLE_ENV_IDS.items()),
 )
