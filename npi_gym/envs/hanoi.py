@@ -84,7 +84,7 @@ class HanoiEnv(ProgramEnv):
     ## Starting State
 
     ``reset`` draws N and opens a frame for HANOI. ``options`` may fix the problem
-    (``{"problem": 3}``: N disks) or its size (``{"length": N}``, the same). A malformed option
+    (``{"problem": 3}``: N disks; ``"3"`` or ``("3",)`` alike) or its size (``{"length": N}``, the same). A malformed option
     raises ``ValueError`` saying what is accepted.
 
     ## Episode End
@@ -132,6 +132,10 @@ class HanoiEnv(ProgramEnv):
         return int(self.np_random.integers(self.min_length, self.max_length + 1)) if length is None else length
 
     def _check_problem(self, problem: Any) -> int:
+        if isinstance(problem, (tuple, list)) and len(problem) == 1:
+            problem = problem[0]  # the command line's one item
+        if isinstance(problem, str) and problem.isascii() and problem.isdigit():
+            problem = int(problem)
         if isinstance(problem, (int, np.integer)) and not isinstance(problem, (bool, np.bool_)):
             if 1 <= problem <= LENGTH_LIMIT:
                 return int(problem)

@@ -91,7 +91,7 @@ class ToposortEnv(ProgramEnv):
     ``reset`` samples a random DAG (a random vertex order; each edge it allows with probability
     min(0.5, 2 / n)) and opens a frame for TOPOSORT (or the make-time ``program``). ``options``
     may fix the problem (``{"problem": (5, [(0, 2), (1, 2)])}``: n and an edge list of (parent,
-    child) pairs), its size (``{"length": n}``: n vertices) or open the episode at a sub-program
+    child) pairs; or text items ``("5", "0-2", "1-2")``), its size (``{"length": n}``: n vertices) or open the episode at a sub-program
     (``{"program": "EXPLORE"}``: a state where the expert calls it, picked at random along the
     expert's run; a random problem is drawn again, up to 100 times, until the expert calls it). A
     malformed option raises ``ValueError`` saying what is accepted.
@@ -149,8 +149,11 @@ class ToposortEnv(ProgramEnv):
     def _check_problem(self, problem: Any) -> tuple[int, tuple[tuple[int, int], ...]]:
         accepted = (
             f"a pair (n, edges): n an integer in [1, {LENGTH_LIMIT}] and edges a list of (parent, child) "
-            "pairs of distinct vertices in [0, n) with no cycle, e.g. (3, [(0, 2), (1, 2)])"
+            "pairs of distinct vertices in [0, n) with no cycle, e.g. (3, [(0, 2), (1, 2)]), or its text items "
+            "('3', '0-2', '1-2')"
         )
+        if isinstance(problem, tuple) and problem and all(isinstance(x, str) for x in problem):
+            problem = _from_text(problem, accepted)
         if not isinstance(problem, (tuple, list)) or len(problem) != 2 or not isinstance(problem[1], (tuple, list)):
             raise ValueError(f"a toposort problem is {accepted}; got {short_repr(problem)}")
         n, given = problem
@@ -319,6 +322,14 @@ class ToposortEnv(ProgramEnv):
         ]
         pointers = [[self._start_vertex - window.start] if self._start_vertex in window else [], [], []]
         return grid_image(cells, pointers)
+
+
+def _from_text(items: tuple[str, ...], accepted: str) -> tuple[int, list[tuple[int, ...]]]:
+    """``("3", "0-2", "1-2")`` (the command line's items) -> ``(3, [(0, 2), (1, 2)])``."""
+    try:
+        return int(items[0]), [tuple(int(v) for v in edge.split("-", 1)) for edge in items[1:]]
+    except ValueError:
+        raise ValueError(f"a toposort problem is {accepted}; got {short_repr(items)}") from None
 
 
 def _children(n: int, edges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, ...], ...]:
