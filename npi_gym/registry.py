@@ -37,6 +37,9 @@ class Entry:
 FAMILIES: tuple[Family, ...] = (
     Family("addition", program_calls=True, doc="multi-digit addition on a scratch pad"),
     Family("sort", program_calls=True, doc="bubble sort of an array"),
+    Family("hanoi", program_calls=True, doc="the Tower of Hanoi with peg roles"),
+    Family("quicksort", program_calls=True, doc="quicksort with Lomuto partition"),
+    Family("toposort", program_calls=True, doc="topological sort of a DAG by depth-first search"),
     Family("car", program_calls=True, doc="canonicalising the viewpoint of a rendered 3D car"),
     Family("table", program_calls=False, doc="the Neural Programmer's table questions"),
 )
@@ -46,6 +49,12 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("NPI-Addition-Recursive-v0", "npi_gym.envs.addition:AdditionEnv", "addition", {"recursive": True}),
     Entry("NPI-Sort-v0", "npi_gym.envs.sort:SortEnv", "sort"),
     Entry("NPI-Sort-Recursive-v0", "npi_gym.envs.sort:SortEnv", "sort", {"recursive": True}),
+    Entry("NPI-Hanoi-v0", "npi_gym.envs.hanoi:HanoiEnv", "hanoi"),
+    Entry("NPI-Hanoi-Recursive-v0", "npi_gym.envs.hanoi:HanoiEnv", "hanoi", {"recursive": True}),
+    Entry("NPI-Quicksort-v0", "npi_gym.envs.quicksort:QuicksortEnv", "quicksort"),
+    Entry("NPI-Quicksort-Recursive-v0", "npi_gym.envs.quicksort:QuicksortEnv", "quicksort", {"recursive": True}),
+    Entry("NPI-Toposort-v0", "npi_gym.envs.toposort:ToposortEnv", "toposort"),
+    Entry("NPI-Toposort-Recursive-v0", "npi_gym.envs.toposort:ToposortEnv", "toposort", {"recursive": True}),
     Entry("NPI-Canonicalize-v0", "npi_gym.envs.car:CanonicalizeEnv", "car"),
     *(Entry(env_id, TABLE_ENTRY_POINT, "table", kwargs) for env_id, kwargs in TABLE_ENV_IDS.items()),
 )

@@ -41,6 +41,25 @@ PROGRAMS = ProgramSet(
 )
 
 
+def check_array(task: str, problem: Any, max_value: int, limit: int) -> tuple[int, ...]:
+    """An array problem as a tuple of ints in [0, max_value], or ``ValueError`` saying what is accepted."""
+    accepted = (
+        f"a non-empty list, tuple or 1-D array of at most {limit} integers in [0, {max_value}] "
+        "(or strings of ASCII digits), e.g. [9, 2, 5]"
+    )
+    is_array = isinstance(problem, np.ndarray) and problem.ndim == 1
+    if not (isinstance(problem, (list, tuple)) or is_array) or not 1 <= len(problem) <= limit:
+        raise ValueError(f"a {task} problem is {accepted}; got {short_repr(problem)}")
+    values = []
+    for x in problem:
+        if isinstance(x, str) and x.strip().isascii() and x.strip().isdigit():
+            x = int(x)
+        if not isinstance(x, (int, np.integer)) or isinstance(x, bool) or not 0 <= x <= max_value:
+            raise ValueError(f"a {task} problem is {accepted}; {short_repr(x)} is not such an integer")
+        values.append(int(x))
+    return tuple(values)
+
+
 class SortEnv(ProgramEnv):
     """Bubble sort as in the NPI paper.
 
@@ -138,21 +157,7 @@ class SortEnv(ProgramEnv):
         return tuple(rng.integers(0, self.max_value + 1, size=n).tolist())
 
     def _check_problem(self, problem: Any) -> tuple[int, ...]:
-        accepted = (
-            f"a non-empty list, tuple or 1-D array of at most {LENGTH_LIMIT} integers in [0, {self.max_value}] "
-            "(or strings of ASCII digits), e.g. [9, 2, 5]"
-        )
-        is_array = isinstance(problem, np.ndarray) and problem.ndim == 1
-        if not (isinstance(problem, (list, tuple)) or is_array) or not 1 <= len(problem) <= LENGTH_LIMIT:
-            raise ValueError(f"a sort problem is {accepted}; got {short_repr(problem)}")
-        values = []
-        for x in problem:
-            if isinstance(x, str) and x.strip().isascii() and x.strip().isdigit():
-                x = int(x)
-            if not isinstance(x, (int, np.integer)) or isinstance(x, bool) or not 0 <= x <= self.max_value:
-                raise ValueError(f"a sort problem is {accepted}; {short_repr(x)} is not such an integer")
-            values.append(int(x))
-        return tuple(values)
+        return check_array("sort", problem, self.max_value, LENGTH_LIMIT)
 
     def _load(self, problem: tuple[int, ...]) -> None:
         self._values = list(problem)
