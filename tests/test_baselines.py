@@ -271,3 +271,10 @@ def test_an_exhausted_budget_ends_the_episode_as_a_failure() -> None:
         if terminated or truncated:
             break
     assert (reward, terminated, truncated) == (1.0, True, False) and "budget_exhausted" not in info
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS, ids=[a.name for a in ALGORITHMS])
+def test_every_registered_id_has_hyperparameters(algo) -> None:
+    for env_id in npi_gym.ENV_IDS:
+        hp = load_hyperparams(algo, env_id)
+        assert hp.n_timesteps > 0 and hp.env_wrapper, env_id
