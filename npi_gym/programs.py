@@ -157,8 +157,8 @@ class ProgramSet:
 
     def table(self) -> str:
         """The table as text: one line per program with what it calls."""
-        lines = []
+        lines, width = [], max(11, *(len(name) for name in self.names))
         for p in self.programs[1:]:
             calls = "primitive" if p.primitive else "calls " + ", ".join(self.callees(p.name))
-            lines.append(f"{self.ids[p.name]:>2} {p.name:<11} {calls}")
+            lines.append(f"{self.ids[p.name]:>2} {p.name:<{width}} {calls}")
         return "\n".join(lines)
