@@ -51,9 +51,9 @@ def rows(resets: int) -> list[dict[str, object]]:
             unwrapped._cache.warm(unwrapped.models)
         top = largest(env)
         default = gym.make(env_id).unwrapped.max_length
-        sub = unwrapped.episode_programs[1]
+        subs = unwrapped.episode_programs[1:2]  # the first sub-program an episode can open, if any
         sizes = sorted({default, top // 2, top})
-        for length, program in [*((n, unwrapped.root) for n in sizes), (top, sub)]:
+        for length, program in [*((n, unwrapped.root) for n in sizes), *((top, sub) for sub in subs)]:
             ms, steps = timed_resets(env, length, program, resets)
             out.append({"env": env_id, "length": length, "program": program, "resets": resets,
                         "reset_ms": f"{ms:.1f}", "expert_steps": f"{steps:.0f}"})
