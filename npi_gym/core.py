@@ -98,6 +98,17 @@ class ProgramEnv(TaskEnv):
         keys = list(self.action_space.spaces)
         self._program_at, self._args_at = keys.index("program"), keys.index("args")
 
+    # ----------------------------------------------------------------- problem sizes
+    def _set_length_bounds(self, min_length: int, max_length: int, smallest: int = 1, largest: int | None = None) -> None:
+        """Check and keep the make-time bounds of the sampled problem sizes (up to ``length_limit``)."""
+        largest = self.length_limit if largest is None else largest
+        self.min_length = check_int("min_length", min_length, smallest, largest)
+        self.max_length = check_int("max_length", max_length, self.min_length, largest)
+
+    def _draw_length(self, length: int | None) -> int:
+        """``length``, or a size drawn uniformly from the make-time bounds with ``self.np_random``."""
+        return int(self.np_random.integers(self.min_length, self.max_length + 1)) if length is None else length
+
     # ----------------------------------------------------------------- task hooks (subclasses)
     def _task_spaces(self) -> dict[str, spaces.Space]:
         """The task's own observation keys: what the paper's encoder sees, fixed size."""

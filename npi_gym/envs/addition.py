@@ -120,8 +120,7 @@ class AdditionEnv(ProgramEnv):
         render_mode: str | None = None,
     ) -> None:
         self.base = check_int("base", base, 2, MAX_BASE)
-        self.min_length = check_int("min_length", min_length, 1, LENGTH_LIMIT)
-        self.max_length = check_int("max_length", max_length, self.min_length, LENGTH_LIMIT)
+        self._set_length_bounds(min_length, max_length)
         super().__init__(recursive=recursive, invalid_call=invalid_call, render_mode=render_mode, program=program)
 
     # ----------------------------------------------------------------- problem
@@ -130,7 +129,7 @@ class AdditionEnv(ProgramEnv):
 
     def _sample_problem(self, length: int | None, program: str | None) -> tuple[str, str]:
         rng = self.np_random
-        longest = int(rng.integers(self.min_length, self.max_length + 1)) if length is None else length
+        longest = self._draw_length(length)
         lengths = [longest, int(rng.integers(1, longest + 1))]
         if rng.integers(2):
             lengths.reverse()

@@ -8,7 +8,7 @@ import numpy as np
 from gymnasium import spaces
 
 from npi_gym.base import short_repr
-from npi_gym.core import ProgramEnv, check_int
+from npi_gym.core import ProgramEnv
 from npi_gym.programs import Program, ProgramSet
 from npi_gym.rendering import grid_image
 
@@ -120,8 +120,7 @@ class HanoiEnv(ProgramEnv):
         invalid_call: str = "noop",
         render_mode: str | None = None,
     ) -> None:
-        self.min_length = check_int("min_length", min_length, 1, LENGTH_LIMIT)
-        self.max_length = check_int("max_length", max_length, self.min_length, LENGTH_LIMIT)
+        self._set_length_bounds(min_length, max_length)
         super().__init__(recursive=recursive, invalid_call=invalid_call, render_mode=render_mode, program=program)
 
     # ----------------------------------------------------------------- problem
@@ -129,7 +128,7 @@ class HanoiEnv(ProgramEnv):
         return {"flags": spaces.MultiBinary(6)}
 
     def _sample_problem(self, length: int | None, program: str | None) -> int:
-        return int(self.np_random.integers(self.min_length, self.max_length + 1)) if length is None else length
+        return self._draw_length(length)
 
     def _check_problem(self, problem: Any) -> int:
         if isinstance(problem, (tuple, list)) and len(problem) == 1:

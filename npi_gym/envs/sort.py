@@ -140,8 +140,7 @@ class SortEnv(ProgramEnv):
         render_mode: str | None = None,
     ) -> None:
         self.max_value = check_int("max_value", max_value, 1, 999)
-        self.min_length = check_int("min_length", min_length, 1, LENGTH_LIMIT)
-        self.max_length = check_int("max_length", max_length, self.min_length, LENGTH_LIMIT)
+        self._set_length_bounds(min_length, max_length)
         super().__init__(recursive=recursive, invalid_call=invalid_call, render_mode=render_mode, program=program)
 
     # ----------------------------------------------------------------- problem
@@ -153,7 +152,7 @@ class SortEnv(ProgramEnv):
 
     def _sample_problem(self, length: int | None, program: str | None) -> tuple[int, ...]:
         rng = self.np_random
-        n = int(rng.integers(self.min_length, self.max_length + 1)) if length is None else length
+        n = self._draw_length(length)
         return tuple(rng.integers(0, self.max_value + 1, size=n).tolist())
 
     def _check_problem(self, problem: Any) -> tuple[int, ...]:

@@ -8,7 +8,7 @@ import numpy as np
 from gymnasium import spaces
 
 from npi_gym.base import short_repr
-from npi_gym.core import ProgramEnv, check_int
+from npi_gym.core import ProgramEnv
 from npi_gym.programs import Program, ProgramSet
 from npi_gym.rendering import grid_image
 
@@ -130,8 +130,7 @@ class ToposortEnv(ProgramEnv):
         invalid_call: str = "noop",
         render_mode: str | None = None,
     ) -> None:
-        self.min_length = check_int("min_length", min_length, 1, LENGTH_LIMIT)
-        self.max_length = check_int("max_length", max_length, self.min_length, LENGTH_LIMIT)
+        self._set_length_bounds(min_length, max_length)
         super().__init__(recursive=recursive, invalid_call=invalid_call, render_mode=render_mode, program=program)
 
     # ----------------------------------------------------------------- problem
@@ -140,7 +139,7 @@ class ToposortEnv(ProgramEnv):
 
     def _sample_problem(self, length: int | None, program: str | None) -> tuple[int, tuple[tuple[int, int], ...]]:
         rng = self.np_random
-        n = int(rng.integers(self.min_length, self.max_length + 1)) if length is None else length
+        n = self._draw_length(length)
         order = rng.permutation(n)
         chosen = np.triu(rng.random((n, n)) < min(0.5, EDGE_RATE / n), k=1)
         edges = sorted((int(order[i]), int(order[j])) for i, j in zip(*np.nonzero(chosen)))

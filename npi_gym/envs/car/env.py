@@ -197,8 +197,7 @@ class CanonicalizeEnv(ProgramEnv):
             name: np.array([plan[k][0] == direction for plan in plans])
             for name, k, direction in (("LGOTO", 0, LEFT), ("RGOTO", 0, RIGHT), ("UGOTO", 1, UP), ("DGOTO", 1, DOWN))
         }
-        self.min_length = check_int("min_length", min_length, 0, MAX_MOVES)
-        self.max_length = check_int("max_length", max_length, self.min_length, MAX_MOVES)
+        self._set_length_bounds(min_length, max_length, smallest=0, largest=MAX_MOVES)
         self._in_bounds = (self._pair_moves >= self.min_length) & (self._pair_moves <= self.max_length)
         self._settings = RenderSettings(image_size=self.image_size)
         self._target_frame: tuple[tuple[str, int, int], np.ndarray] | None = None
