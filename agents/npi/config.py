@@ -17,6 +17,7 @@ class NPIConfig:
     """fields a resumed run may change; any other difference is refused"""
     BOUNDS: ClassVar[dict[str, Bound]] = {
         "seed": SEED, "min_length": POSITIVE, "max_length": POSITIVE, "problems_per_length": POSITIVE,
+        "structured_per_length": NON_NEGATIVE,
         "hidden": POSITIVE, "layers": POSITIVE, "state_dim": POSITIVE, "encoder_hidden": POSITIVE,
         "program_dim": POSITIVE, "key_dim": POSITIVE, "updates": POSITIVE, "batch_frames": POSITIVE,
         "lr": ABOVE_ZERO, "lr_decay": Bound(0, 1, open_low=True), "lr_decay_every": POSITIVE, "grad_clip": ABOVE_ZERO,
@@ -40,6 +41,8 @@ class NPIConfig:
     """longest training problem"""
     problems_per_length: int = 32
     """expert traces per training length"""
+    structured_per_length: int = 0
+    """more expert traces per training length, of the env's structured problem families in turn (npi_gym.structured)"""
 
     # model (paper: LSTM 2 x 256; key, embedding and encoder sizes not given)
     hidden: int = 128

@@ -26,16 +26,23 @@ from agents.npi.data import CurriculumSampler, expert_frames
 from agents.npi.model import NPI, Heads
 from npi_gym.core import ProgramEnv
 from npi_gym.registry import PROGRAM_CALL_IDS
+from npi_gym.structured import structured_families, structured_problem
 
 
 def training_problems(cfg: NPIConfig) -> list[tuple[int, dict[str, Any]]]:
-    """(seed, reset options) of every training problem: ``problems_per_length`` per length."""
+    """(seed, reset options) of every training problem: ``problems_per_length`` random ones per length,
+    then ``structured_per_length`` per length of the env's structured families, taken in turn across all lengths."""
     rng = np.random.default_rng([cfg.seed, 1])
-    return [
-        (training_seed(rng), {"length": length})
-        for length in range(cfg.min_length, cfg.max_length + 1)
-        for _ in range(cfg.problems_per_length)
-    ]
+    lengths = range(cfg.min_length, cfg.max_length + 1)
+    problems = [(training_seed(rng), {"length": length}) for length in lengths for _ in range(cfg.problems_per_length)]
+    if cfg.structured_per_length:
+        rng = np.random.default_rng([cfg.seed, 2])
+        env = gym.make(cfg.env_id, **cfg.env_kwargs)
+        families = list(structured_families(env))
+        picks = [(length, families[i % len(families)]) for i, length in enumerate(np.repeat(lengths, cfg.structured_per_length))]
+        problems += [(training_seed(rng), {"problem": structured_problem(env, family, int(n), rng)}) for n, family in picks]
+        env.close()
+    return problems
 
 
 def validation_problems(cfg: NPIConfig) -> list[tuple[int, dict[str, Any]]]:

@@ -276,6 +276,11 @@ class CanonicalizeEnv(ProgramEnv):
         return _az_deg(self._az), ELEVATIONS[self._el]
 
     @property
+    def pose_pairs(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """Every (start, target) pair an episode may draw, as ((azimuth bin, elevation bin), (the same of the target))."""
+        return list(self._pairs)
+
+    @property
     def target_pose(self) -> tuple[int, int]:
         """The episode's target (azimuth, elevation) in degrees."""
         return _az_deg(self._target_az), ELEVATIONS[self._target_el]
