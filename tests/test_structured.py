@@ -8,7 +8,7 @@ import pytest
 
 import npi_gym
 from npi_gym.envs.addition import AdditionEnv
-from npi_gym.structured import SIZED, structured_families, structured_problem
+from npi_gym.structured import SIZED, STRUCTURED_FAMILIES, structured_families, structured_problem
 from tests.record_shipped_actions import ROOT
 
 FULL_GRID = {"start_azimuth": (-165, 180), "start_elevation": (-15, 75), "random_target": True}
@@ -21,7 +21,14 @@ def _size(env: gym.Env, problem: object) -> int:
     return max(map(len, loaded)) if isinstance(env.unwrapped, AdditionEnv) else len(loaded)
 
 
-@pytest.mark.parametrize("env_id", npi_gym.PROGRAM_CALL_IDS)
+WITH_FAMILIES = [i for i in npi_gym.PROGRAM_CALL_IDS if isinstance(gym.make(i).unwrapped, tuple(STRUCTURED_FAMILIES))]
+"""the program-call ids whose env class declares structured families"""
+
+
+@pytest.mark.parametrize(
+    "env_id",
+    [pytest.param(i, marks=pytest.mark.slow) if i in npi_gym.FAMILY_IDS["car"] else i for i in WITH_FAMILIES],
+)
 def test_every_family_gives_valid_problems_of_the_requested_size(env_id: str) -> None:
     env = gym.make(env_id, **(FULL_GRID if env_id in npi_gym.FAMILY_IDS["car"] else {}))
     rng = np.random.default_rng(0)
