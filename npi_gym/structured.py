@@ -2,12 +2,14 @@
 
 A family is a function ``(env, length, rng) -> problem`` returning a value for ``reset(options={"problem": ...})``
 of ``env`` (the unwrapped env, whose base, value range or pose grid it reads). ``length`` is the env's own
-size: digits of the longer operand (addition), values (sort); the car's families ignore it (a car problem
-is a start and a target pose of the env's grid, whatever the moves).
+size: digits of the longer operand (addition), values (sort, quicksort), vertices (toposort), disks
+(Hanoi); the car's families take none (a car problem is a start and a target pose of the env's grid,
+whatever the moves).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -16,7 +18,10 @@ from npi_gym.core import ProgramEnv
 from npi_gym.envs.addition import AdditionEnv
 from npi_gym.envs.car.env import CanonicalizeEnv, horizontal_plan, vertical_plan
 from npi_gym.envs.car.render import AZIMUTH_STEP, ELEVATIONS, N_AZIMUTHS
+from npi_gym.envs.hanoi import HanoiEnv
+from npi_gym.envs.quicksort import QuicksortEnv
 from npi_gym.envs.sort import SortEnv
+from npi_gym.envs.toposort import ToposortEnv
 
 Family = Callable[[Any, "int | None", np.random.Generator], Any]
 
@@ -125,6 +130,48 @@ SORT: dict[str, Family] = {
 }
 
 
+# ----------------------------------------------------------------- toposort: (n, edges) of a DAG on n vertices
+Edges = Callable[[int], list[tuple[int, int]]]
+"""the edges of a shape on vertices 0..n-1, every edge from a lower vertex to a higher one"""
+
+
+def _graph(shape: Edges, relabel: bool, doc: str) -> Family:
+    """A family of DAGs of one shape, its vertices renamed at random when ``relabel`` (else as ``shape`` numbers them)."""
+
+    def family(env: ToposortEnv, n: int, rng: np.random.Generator) -> tuple[int, list[tuple[int, int]]]:
+        name = rng.permutation(n) if relabel else np.arange(n)
+        return n, sorted((int(name[a]), int(name[b])) for a, b in shape(n))
+
+    family.__doc__ = doc
+    return family
+
+
+def _chain(n: int) -> list[tuple[int, int]]:
+    return [(i, i + 1) for i in range(n - 1)]
+
+
+def _reversed_chain(n: int) -> list[tuple[int, int]]:
+    return [(i + 1, i) for i in range(n - 1)]
+
+
+TOPOSORT: dict[str, Family] = {
+    "no edges": _graph(lambda n: [], False, "n isolated vertices"),
+    "chain 0 -> 1 -> ... -> n-1": _graph(_chain, False, "one path through every vertex in vertex order"),
+    "chain n-1 -> ... -> 0": _graph(_reversed_chain, False, "one path through every vertex against vertex order"),
+    "chain, random labels": _graph(_chain, True, "one path through every vertex in a random order"),
+    "star out": _graph(lambda n: [(0, i) for i in range(1, n)], True, "one vertex the parent of all the others"),
+    "star in": _graph(lambda n: [(i, 0) for i in range(1, n)], True, "one vertex the child of all the others"),
+    "complete DAG": _graph(lambda n: [(i, j) for i in range(n) for j in range(i + 1, n)], True,
+                           "an edge between every two vertices, all along one random order"),
+    "binary tree": _graph(lambda n: [((i - 1) // 2, i) for i in range(1, n)], True, "a heap-shaped tree from one root"),
+}
+
+
+# ----------------------------------------------------------------- Hanoi: n disks on the first peg
+HANOI: dict[str, Family] = {"n disks on the first peg": lambda env, n, rng: n}
+"""a Hanoi problem is its number of disks: the one family is every problem there is"""
+
+
 # ----------------------------------------------------------------- car: a (start, target) pair of the env's grid
 Pair = tuple[tuple[int, int], tuple[int, int]]
 """((azimuth bin, elevation bin) of the start, the same of the target)"""
@@ -204,29 +251,49 @@ CAR: dict[str, Family] = {
     ),
 }
 
-STRUCTURED_FAMILIES: dict[type[ProgramEnv], dict[str, Family]] = {AdditionEnv: ADDITION, SortEnv: SORT, CanonicalizeEnv: CAR}
+@dataclass(frozen=True)
+class FamilySet:
+    """The structured families of one env class and how that env measures a problem's size."""
+
+    families: dict[str, Family]
+    size: Callable[[Any], int] | None
+    """the size of a problem as the env holds it (``env.unwrapped.problem``); None: the families take no length"""
+
+
+STRUCTURED: dict[type[ProgramEnv], FamilySet] = {
+    AdditionEnv: FamilySet(ADDITION, lambda problem: max(map(len, problem))),
+    SortEnv: FamilySet(SORT, len),
+    QuicksortEnv: FamilySet(SORT, len),
+    ToposortEnv: FamilySet(TOPOSORT, lambda problem: problem[0]),
+    HanoiEnv: FamilySet(HANOI, int),
+    CanonicalizeEnv: FamilySet(CAR, None),
+}
 """the structured families of each program-call env class"""
-SIZED = (AdditionEnv, SortEnv)
-"""env classes whose families take a length"""
+
+
+def family_set(env: Any) -> FamilySet:
+    """The structured families of a program-call env (wrapped or not) and its size measure."""
+    env = getattr(env, "unwrapped", env)
+    for cls, declared in STRUCTURED.items():
+        if isinstance(env, cls):
+            return declared
+    raise ValueError(f"no structured problem families for {type(env).__name__}; declared for "
+                     f"{', '.join(c.__name__ for c in STRUCTURED)}")
 
 
 def structured_families(env: Any) -> dict[str, Family]:
     """The structured families (name -> family) of a program-call env (wrapped or not)."""
-    env = getattr(env, "unwrapped", env)
-    for cls, families in STRUCTURED_FAMILIES.items():
-        if isinstance(env, cls):
-            return families
-    raise ValueError(f"no structured problem families for {type(env).__name__}; declared for "
-                     f"{', '.join(c.__name__ for c in STRUCTURED_FAMILIES)}")
+    return family_set(env).families
 
 
 def structured_problem(env: Any, family: str, length: int | None, rng: np.random.Generator) -> Any:
     """One problem of the named family at ``length`` (the env's size; None for the car), as a reset ``problem`` option."""
     env = getattr(env, "unwrapped", env)
-    families = structured_families(env)
+    declared = family_set(env)
+    families = declared.families
     if family not in families:
         raise ValueError(f"unknown structured family {family!r} for {type(env).__name__}; choose from {list(families)}")
-    sized = isinstance(env, SIZED)
+    sized = declared.size is not None
     if sized and not (isinstance(length, int) and 1 <= length <= env.length_limit):
         raise ValueError(f"a {type(env).__name__} family needs a length in 1..{env.length_limit}; got {length!r}")
     if not sized and length is not None:

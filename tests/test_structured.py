@@ -7,21 +7,14 @@ import numpy as np
 import pytest
 
 import npi_gym
-from npi_gym.envs.addition import AdditionEnv
-from npi_gym.structured import SIZED, STRUCTURED_FAMILIES, structured_families, structured_problem
+from npi_gym.structured import STRUCTURED, family_set, structured_families, structured_problem
 from tests.record_shipped_actions import ROOT
 
 FULL_GRID = {"start_azimuth": (-165, 180), "start_elevation": (-15, 75), "random_target": True}
 """a car configuration where every family has problems (turns across 180, exactly opposite starts)"""
 
 
-def _size(env: gym.Env, problem: object) -> int:
-    """Digits of the longer operand (addition) or values (sort) of a problem as the env loaded it."""
-    loaded = env.unwrapped.problem
-    return max(map(len, loaded)) if isinstance(env.unwrapped, AdditionEnv) else len(loaded)
-
-
-WITH_FAMILIES = [i for i in npi_gym.PROGRAM_CALL_IDS if isinstance(gym.make(i).unwrapped, tuple(STRUCTURED_FAMILIES))]
+WITH_FAMILIES = [i for i in npi_gym.PROGRAM_CALL_IDS if isinstance(gym.make(i).unwrapped, tuple(STRUCTURED))]
 """the program-call ids whose env class declares structured families"""
 
 
@@ -32,10 +25,11 @@ WITH_FAMILIES = [i for i in npi_gym.PROGRAM_CALL_IDS if isinstance(gym.make(i).u
 def test_every_family_gives_valid_problems_of_the_requested_size(env_id: str) -> None:
     env = gym.make(env_id, **(FULL_GRID if env_id in npi_gym.FAMILY_IDS["car"] else {}))
     rng = np.random.default_rng(0)
-    families = structured_families(env)
-    assert families
-    for family in families:
-        if not isinstance(env.unwrapped, SIZED):
+    declared = family_set(env)
+    assert declared.families
+    limit = env.unwrapped.length_limit
+    for family in declared.families:
+        if declared.size is None:
             pairs = env.unwrapped.pose_pairs
             for _ in range(5):
                 model, start, target = structured_problem(env, family, None, rng)
@@ -44,10 +38,10 @@ def test_every_family_gives_valid_problems_of_the_requested_size(env_id: str) ->
                 bins = tuple(((a // 15) % 24, (e + 15) // 15) for a, e in (start, target))
                 assert bins in pairs, (family, start, target)
             continue
-        for length in (1, 2, 7, 60, env.unwrapped.length_limit if env.unwrapped.length_limit <= 1000 else 1000):
+        for length in sorted({min(n, limit) for n in (1, 2, 7, 60, 150)}):
             problem = structured_problem(env, family, length, rng)
             env.reset(seed=0, options={"problem": problem})
-            assert _size(env, problem) == length, (family, length, problem)
+            assert declared.size(env.unwrapped.problem) == length, (family, length, problem)
     env.close()
 
 
