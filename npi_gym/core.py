@@ -353,6 +353,14 @@ class ProgramEnv(TaskEnv):
             self._frames.append(Frame(call, self._expert(call.program)))
         return None
 
+    def succeeded(self) -> bool:
+        """Whether the episode's success test holds now: the reward RETURN from the episode's frame would earn.
+
+        The task solved (root episodes) or the state the expert reaches from the episode's start
+        (sub-program episodes). Right after ``reset`` it tells whether the empty answer solves the episode.
+        """
+        return self._succeeded()
+
     def _succeeded(self) -> bool:
         if self._target is None:
             return self._solved()

@@ -278,3 +278,30 @@ def test_every_registered_id_has_hyperparameters(algo) -> None:
     for env_id in npi_gym.ENV_IDS:
         hp = load_hyperparams(algo, env_id)
         assert hp.n_timesteps > 0 and hp.env_wrapper, env_id
+
+
+@pytest.mark.parametrize("env_id", npi_gym.PROGRAM_CALL_IDS)
+def test_succeeded_after_reset_is_the_reward_of_returning_at_once(env_id) -> None:
+    env = gym.make(env_id)
+    for seed in range(12):
+        env.reset(seed=seed)
+        predicted = env.unwrapped.succeeded()
+        _, reward, terminated, _, _ = env.step(env.unwrapped.call_to_action("RETURN"))
+        assert terminated and reward == float(predicted), (env_id, seed)
+    env.close()
+
+
+@pytest.mark.parametrize("program", [None, "COMPSWAP"])
+def test_skip_trivial_opens_only_episodes_that_returning_at_once_fails(program) -> None:
+    from agents.baselines.wrappers import SkipTrivial
+
+    plain = gym.make(ENV, max_length=3, program=program)
+    skipping = SkipTrivial(gym.make(ENV, max_length=3, program=program), redraws=50)
+    trivial = []
+    for seed in range(40):
+        plain.reset(seed=seed)
+        trivial.append(plain.unwrapped.succeeded())
+        skipping.reset(seed=seed)
+        _, reward, _, _, _ = skipping.step(skipping.unwrapped.call_to_action("RETURN"))
+        assert reward == 0.0, seed
+    assert any(trivial), "the plain env opens some episodes that RETURN at once solves"
