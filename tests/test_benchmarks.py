@@ -102,3 +102,15 @@ def test_neural_programmer_runs_name_known_settings(bench) -> None:
     one = neural_programmer.setting_config(NPConfig(), "1col")
     assert (one.env_id, one.epochs, one.stop_at) == ("NPI-Table-1Col-v0", 15, 2.0)
     assert neural_programmer.setting_config(NPConfig(), "5col").epochs == runs["default"]["epochs"]
+
+
+def test_new_task_runs_build_agent_configs_within_the_envs_limits(bench) -> None:
+    import gymnasium as gym
+
+    from agents.npi.config import NPIConfig
+
+    for task, spec in bench.load_config("npi_new_tasks").items():
+        for run in spec["runs"]:
+            cfg = NPIConfig(**{k: v for k, v in run.items() if k != "data"})
+            limit = gym.make(cfg.env_id).unwrapped.length_limit
+            assert max([*spec["lengths"], *map(int, spec["structured"])]) <= limit, task
