@@ -135,8 +135,11 @@ def write(
             lines.append(md_row(row["task"], length, *cells))
     before = {r["task"]: accuracy(results, AGENTS[1], r["task"]) for r in old}
     after = {r["task"]: accuracy(results, AGENTS[2], r["task"]) for r in old}
+    played = {(r["agent"], r["task"], r["length"]): (r["solved"], r["mean_steps"]) for r in results}
+    same = all(played[(AGENTS[2], *key[1:])] == value for key, value in played.items() if key[0] == AGENTS[1])
     lines += ["", "Old tasks after learning MAX minus before, percentage points: "
-              + ", ".join(f"{task} {after[task] - before[task]:+.1f}" for task in before) + "."]
+              + ", ".join(f"{task} {after[task] - before[task]:+.1f}" for task in before)
+              + f"; solved episodes and mean steps at every size {'the same' if same else 'NOT the same'} before and after."]
     write_markdown("npi_multitask.md", lines, echo=True)
 
 

@@ -149,3 +149,17 @@ def test_each_task_gets_the_share_of_draws_its_programs_have_not_its_frame_count
     sampler.update(error)
     weight = np.exp(2.0)
     assert addition_share() == pytest.approx((programs[0] - 1 + weight) / (sum(programs) - 1 + weight), abs=0.03)
+
+
+def test_the_benchmark_runs_build_configs_of_registered_envs() -> None:
+    import tomllib
+
+    from npi_gym import ENV_IDS
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / "benchmarks" / "configs" / "npi_multitask.toml").read_text())
+    multitask = NPIConfig(**config["multitask"])
+    extend = NPIConfig(**config["max"], extend="npi-multitask.pt")
+    assert len(multitask.env_ids) == 3 and set(multitask.per_env) <= set(multitask.env_ids)
+    assert extend.env_ids == ["NPI-SortMax-v0"]
+    for row in config["row"]:
+        assert row["env"] in ENV_IDS and len(row["lengths"]) == len(row["episodes"]) and len(row["paper"]) == 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 import gymnasium as gym
 import numpy as np
@@ -60,8 +60,10 @@ def expert_frames(
     problems: list[tuple[int, dict[str, Any]]],
     featurize: Callable[[list[dict[str, Any]]], dict[str, np.ndarray]],
     short: int,
+    programs: Collection[int] | None = None,
 ) -> Frames:
-    """Roll out the expert on each (seed, reset options) and cut the traces into call frames.
+    """Roll out the expert on each (seed, reset options) and cut the traces into call frames (with
+    ``programs``, only the frames of those program ids).
 
     Frames of at most ``short`` steps share one bucket whatever their program, so each batch mixes
     programs; longer frames are grouped by length, rounded up to a multiple of ``short``.
@@ -77,12 +79,19 @@ def expert_frames(
         step_frame.append(len(program) + np.array([s.frame for s in trace.steps]))
         program += [call.program for call, _ in trace.frames()]
     step_frame = np.concatenate(step_frame)
+    step_features = {k: np.concatenate([f[k] for f in features]) for k in features[0]}
+    step_targets = np.concatenate(targets)
+    if programs is not None:
+        kept = np.isin(program, list(programs))
+        steps = kept[step_frame]
+        step_frame = (np.cumsum(kept) - 1)[step_frame[steps]]
+        step_features = {k: v[steps] for k, v in step_features.items()}
+        step_targets = step_targets[steps]
+        program = np.array(program)[kept].tolist()
     lengths = np.bincount(step_frame, minlength=len(program))
     order = np.argsort(step_frame, kind="stable")
     position = np.empty_like(step_frame)
     position[order] = np.arange(len(order)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    step_features = {k: np.concatenate([f[k] for f in features]) for k in features[0]}
-    step_targets = np.concatenate(targets)
 
     padded = np.maximum(short, -(-lengths // short) * short)
     buckets, bucket_of, row_of = [], np.zeros(len(program), dtype=np.int64), np.zeros(len(program), dtype=np.int64)

@@ -82,7 +82,8 @@ def train(
     """Train one NPI on the expert traces of every env of ``cfg.env_id``; write the checkpoint to ``out`` (and ``out``.csv).
 
     With ``cfg.extend``, the model starts as that checkpoint with the new envs added, and only what they add
-    (memory rows, encoders) is trained. With ``resume`` and an existing ``out``, continue that run from its update
+    (memory rows, encoders) is trained, on the frames of the programs they add (the others train nothing).
+    With ``resume`` and an existing ``out``, continue that run from its update
     count (refused if ``cfg`` changes a setting outside ``NPIConfig.RESUMABLE``).
     Returns a summary: updates, seconds, last validation accuracy, frames and steps.
     """
@@ -121,9 +122,13 @@ def train(
             state = {k: v for k, v in ckpt["trainer"].items() if k != "rng"}
 
     start = time.perf_counter() - state["seconds"]
+    added = _added_rows(model, len(kept))
     frames = merge_frames(
         [
-            expert_frames(env, training_problems(cfg.task(env.spec.id)), model.task_encoder(t).featurize, cfg.task(env.spec.id).short_frame)
+            expert_frames(
+                env, training_problems(cfg.task(env.spec.id)), model.task_encoder(t).featurize, cfg.task(env.spec.id).short_frame,
+                None if not cfg.extend else np.flatnonzero(model.rows[t].numpy() >= added),
+            )
             for t, env in zip(new, envs)
         ],
         [model.rows[t].numpy() for t in new],
@@ -273,10 +278,15 @@ def _load_base(model: NPI, path: str | Path, base: dict[str, Any]) -> None:
         model.load_state_dict(state)
 
 
+def _added_rows(model: NPI, kept: int) -> int:
+    """The first memory row that the tasks after the first ``kept`` add (rows are numbered in task order)."""
+    return 1 + max((int(r.max()) for r in model.rows[:kept]), default=-1)
+
+
 def _freeze(model: NPI, kept: int) -> list[torch.nn.Parameter]:
     """Stop every parameter of the first ``kept`` tasks from training: the memory rows and encoders the later tasks add
     are all that trains (the rows through a gradient mask, the rest by ``requires_grad``). Returns what trains."""
-    old_rows = 1 + max(int(r.max()) for r in model.rows[:kept])
+    old_rows = _added_rows(model, kept)
     old_encoders = 1 + max(model.domain_of[:kept])
     trainable = [model.program_keys, model.program_embeddings.weight, *model.encoders[old_encoders:].parameters()]
     for p in model.parameters():
