@@ -163,3 +163,13 @@ def test_the_benchmark_runs_build_configs_of_registered_envs() -> None:
     assert extend.env_ids == ["NPI-SortMax-v0"]
     for row in config["row"]:
         assert row["env"] in ENV_IDS and len(row["lengths"]) == len(row["episodes"]) and len(row["paper"]) == 3
+
+
+def test_the_shipped_multitask_agent_solves_each_of_its_envs() -> None:
+    shipped = Path(__file__).resolve().parent.parent / "agents" / "npi" / "pretrained" / "npi-multitask.pt"
+    env_ids = [t["env_id"] for t in load_checkpoint(shipped)["tasks"]]
+    assert env_ids == ["NPI-Addition-v0", "NPI-Sort-v0", "NPI-Canonicalize-v0"]
+    for env_id, options in zip(env_ids, ({"length": 12}, {"length": 4}, {})):
+        agent = NPIAgent.load(shipped, env_id)
+        episodes = run_episodes(agent, env_id, [(s, options) for s in range(2)], **agent.env_kwargs)
+        assert all(e.solved for e in episodes), (env_id, episodes)

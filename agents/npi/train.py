@@ -145,7 +145,7 @@ def train(
     for a in allowed:
         a[:, 0] = False
     running = sorted(set(frames.program.tolist()))
-    names = memory_labels(model, [r["env_id"] for r in (*kept, *records)])
+    names = memory_labels(model)
     log = CsvLog(
         out.with_suffix(".csv"), ["update", "seconds", "load_average", "loss", "lr", "step_accuracy", *(names[p] for p in running), "validation"],
         state["update"],
@@ -221,14 +221,14 @@ def train(
     return {"updates": state["update"], "seconds": state["seconds"], "validation": last, "frames": len(frames), "steps": frames.steps}
 
 
-def memory_labels(model: NPI, env_ids: list[str]) -> list[str]:
-    """A name per memory row: the program's, prefixed with the first env that has it where the name recurs."""
+def memory_labels(model: NPI) -> list[str]:
+    """A name per memory row: the program's, with ``/T`` (the first task that has it) where the name recurs."""
     names = [name for _, name in model.memory]
-    owner = {}
+    owner: dict[int, int] = {}
     for t, rows in enumerate(model.rows):
         for r in rows.tolist():
-            owner.setdefault(r, env_ids[t])
-    return [f"{owner[r]}:{n}" if names.count(n) > 1 else n for r, n in enumerate(names)]
+            owner.setdefault(r, t)
+    return [f"{n}/{owner[r]}" if names.count(n) > 1 else n for r, n in enumerate(names)]
 
 
 def _make(cfg: NPIConfig) -> gym.Env:
