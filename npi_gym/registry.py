@@ -49,6 +49,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("NPI-Addition-Recursive-v0", "npi_gym.envs.addition:AdditionEnv", "addition", {"recursive": True}),
     Entry("NPI-Sort-v0", "npi_gym.envs.sort:SortEnv", "sort"),
     Entry("NPI-Sort-Recursive-v0", "npi_gym.envs.sort:SortEnv", "sort", {"recursive": True}),
+    Entry("NPI-SortMax-v0", "npi_gym.envs.sort_max:SortMaxEnv", "sort"),
     Entry("NPI-Hanoi-v0", "npi_gym.envs.hanoi:HanoiEnv", "hanoi"),
     Entry("NPI-Hanoi-Recursive-v0", "npi_gym.envs.hanoi:HanoiEnv", "hanoi", {"recursive": True}),
     Entry("NPI-Quicksort-v0", "npi_gym.envs.quicksort:QuicksortEnv", "quicksort"),

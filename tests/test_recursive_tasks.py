@@ -1,4 +1,4 @@
-"""Hanoi, quicksort and topological sort: golden traces checked call by call against the algorithms written out."""
+"""Hanoi, quicksort, topological sort and MAX: golden traces checked call by call against the algorithms written out."""
 
 from __future__ import annotations
 
@@ -295,3 +295,37 @@ def test_a_wrong_order_is_not_rewarded() -> None:
     env._output[:] = [1, 0]
     env._written = 2
     assert not env._solved()
+
+
+MAX_RJMP_3 = """\
+  RJMP
+    ACT PTR 1 RIGHT
+    ACT PTR 2 RIGHT
+    ACT PTR 1 RIGHT
+    ACT PTR 2 RIGHT"""
+
+
+@pytest.mark.parametrize("problem", [[9, 2, 5], [5], [3, 3, 1, 0, 7]])
+def test_max_golden_trace_is_bubble_sort_then_rjmp(problem: list[int]) -> None:
+    sort = rollout(gym.make("NPI-Sort-v0"), options={"problem": problem}).text().splitlines()
+    env = gym.make("NPI-SortMax-v0")
+    trace = rollout(env, options={"problem": problem})
+    lines = trace.text().splitlines()
+    assert lines[: len(sort) + 1] == ["MAX", *("  " + line for line in sort)]
+    rjmp = lines[len(sort) + 1 :]
+    assert rjmp[0] == "  RJMP" and rjmp.count("    ACT PTR 1 RIGHT") == rjmp.count("    ACT PTR 2 RIGHT") == len(problem) - 1
+    if problem == [9, 2, 5]:
+        assert "\n".join(rjmp) == MAX_RJMP_3
+    assert trace.reward == 1.0 and env.unwrapped.pointers[0] == len(problem) - 1 == env.unwrapped.pointers[1]
+    assert env.unwrapped.array[-1] == max(problem)
+
+
+def test_max_is_not_solved_until_the_pointer_is_on_the_maximum() -> None:
+    env = gym.make("NPI-SortMax-v0").unwrapped
+    env.reset(options={"problem": [1, 2, 3]})
+    for text in ("BUBBLESORT", "RETURN"):
+        env.step(env.call_to_action(text))
+    _, reward, terminated, _, _ = env.step(env.call_to_action("RETURN"))
+    assert terminated and reward == 0.0
+    recursive = rollout(gym.make("NPI-SortMax-v0", recursive=True), options={"problem": [4, 1, 3, 2]})
+    assert recursive.reward == 1.0 and "      RJMP" in recursive.text()

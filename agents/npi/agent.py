@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+import gymnasium as gym
 import numpy as np
 
 from agents.common.checkpoints import restoring
-from agents.npi.checkpoint import load_checkpoint, playable_env
+from agents.npi.checkpoint import find_task, load_checkpoint
 from agents.npi.config import NPIConfig
-from agents.npi.model import NPI, Cell
+from agents.npi.model import NPI, Cell, Task
 from npi_gym.programs import Call, ProgramSet
 
 
@@ -21,16 +22,20 @@ class NPIAgent:
     call is RETURN, else the allowed program with the best key score, with the argument triple of
     highest joint probability among those that program declares. A call into a non-primitive
     program pushes a zero state (once the env has accepted the call), RETURN pops it: the stack
-    mirrors the env's. States live in one growing pool; each episode's stack lists its rows.
+    mirrors the env's. States live in one growing pool; each episode's stack lists its rows. A
+    model of several tasks plays its task ``task``, in that env's program ids.
     """
 
-    def __init__(self, model: NPI, programs: ProgramSet, env_id: str, env_kwargs: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, model: NPI, programs: ProgramSet, env_id: str, env_kwargs: dict[str, Any] | None = None, task: int = 0
+    ) -> None:
         self.model = model
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs or {})
         self.programs = programs
-        self.cell = Cell(model)
-        self.featurize = model.encoder.featurize
+        self.task = task
+        self.cell = Cell(model, task)
+        self.featurize = model.task_encoder(task).featurize
         self.allowed = programs.call_mask.copy()
         self.allowed[:, 0] = False
         self.call_program = np.array([c.program for c in programs.calls])
@@ -44,19 +49,13 @@ class NPIAgent:
 
     @classmethod
     def load(cls, path: str | Path, env_id: str | None = None, **env_kwargs: Any) -> NPIAgent:
-        """The agent of a checkpoint, for ``env_id`` (default: the env it was trained on)."""
+        """The agent of a checkpoint, for ``env_id`` (default: the first env it was trained on); ``env_kwargs``
+        update the make-time kwargs that env was trained with."""
         ckpt = load_checkpoint(path)
-        with restoring(path, "config"):
-            cfg = NPIConfig.from_dict(ckpt["config"])
-        env_id = env_id or ckpt["env_id"]
-        env_kwargs = {**cfg.env_kwargs, **env_kwargs}
-        env = playable_env(path, ckpt, env_id, env_kwargs)
-        programs = env.unwrapped.programs
+        model = load_model(path, ckpt)
+        task, env, env_id, env_kwargs = find_task(path, ckpt, env_id, env_kwargs)
         env.close()
-        with restoring(path, "weights"):
-            model = NPI(cfg, programs, env.observation_space)
-            model.load_state_dict(ckpt["model"])
-        return cls(model.eval(), programs, env_id, env_kwargs)
+        return cls(model.eval(), env.unwrapped.programs, env_id, env_kwargs, task)
 
     # ----------------------------------------------------------------- one episode
     def reset(self, obs: dict[str, Any], info: dict[str, Any]) -> None:
@@ -109,3 +108,19 @@ class NPIAgent:
         index = self.free.pop()
         self.pool[index] = 0.0
         return index
+
+
+def load_model(path: str | Path, ckpt: dict[str, Any]) -> NPI:
+    """The network of a checkpoint read from ``path``, for every env it was trained on."""
+    with restoring(path, "config"):
+        cfg = NPIConfig.from_dict(ckpt["config"])
+    tasks = []
+    for record in ckpt["tasks"]:
+        with restoring(path, f"env {record.get('env_id')!r}"):
+            env = gym.make(record["env_id"], **record["env_kwargs"])
+            tasks.append(Task(env.unwrapped.programs, env.observation_space))
+            env.close()
+    with restoring(path, "weights"):
+        model = NPI(cfg, tasks)
+        model.load_state_dict(ckpt["model"])
+    return model

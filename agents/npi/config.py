@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from agents.common.configs import ABOVE_ZERO, NON_NEGATIVE, POSITIVE, SEED, SHARE, Bound, ConfigError, check_fields, config_from_dict
 from agents.common.envs import check_env_family, first_env
+
+PER_ENV = ("env_kwargs", "min_length", "max_length", "problems_per_length", "structured_per_length", "short_frame", "eval_episodes")
+"""the settings ``per_env`` may give one env of several"""
 
 
 @dataclass
@@ -28,9 +31,15 @@ class NPIConfig:
     """accepted values of the number fields (checked with every field's type when a config is made)"""
 
     env_id: str = first_env(program_calls=True)
-    """program-call environment whose expert traces train the agent"""
+    """program-call environment whose expert traces train the agent; several, comma-separated, train one NPI on all of them"""
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     """extra gym.make keyword arguments, as JSON"""
+    per_env: dict[str, Any] = field(default_factory=dict)
+    """settings of single envs of env_id, as JSON {env id: {setting: value}}; a setting is one of env_kwargs, min_length,
+    max_length, problems_per_length, structured_per_length, short_frame, eval_episodes"""
+    extend: str = ""
+    """a checkpoint to extend: its weights are loaded and kept as they are, only the memory rows (keys and embeddings) of
+    programs it lacks are trained (and encoders of observations it lacks); it keeps playing its own envs"""
     seed: int = 0
     """seeds the training problems, initialisation and batch sampling"""
 
@@ -99,9 +108,35 @@ class NPIConfig:
 
     def __post_init__(self) -> None:
         check_fields(self)
-        check_env_family(self, program_calls=True)
-        if self.min_length > self.max_length:
-            raise ConfigError(f"NPIConfig.min_length must be <= max_length; got min_length {self.min_length} > max_length {self.max_length}")
+        ids = self.env_ids
+        if len(ids) > 1 or self.per_env:
+            for env_id in ids:
+                if not env_id or ids.count(env_id) > 1:
+                    raise ConfigError(f"NPIConfig.env_id must list distinct env ids separated by commas; got {self.env_id!r}")
+            unknown = sorted(set(self.per_env) - set(ids))
+            if unknown:
+                raise ConfigError(f"NPIConfig.per_env names {unknown}, which env_id ({self.env_id!r}) does not list")
+            for env_id, settings in self.per_env.items():
+                wrong = sorted(set(settings) - set(PER_ENV)) if isinstance(settings, dict) else settings
+                if wrong:
+                    raise ConfigError(f"NPIConfig.per_env[{env_id!r}] may set {', '.join(PER_ENV)}; got {wrong!r}")
+            for env_id in ids:
+                self.task(env_id)
+        else:
+            check_env_family(self, program_calls=True)
+            if self.min_length > self.max_length:
+                raise ConfigError(
+                    f"NPIConfig.min_length must be <= max_length; got min_length {self.min_length} > max_length {self.max_length}"
+                )
+
+    @property
+    def env_ids(self) -> list[str]:
+        """The envs of ``env_id``, in order."""
+        return [e.strip() for e in self.env_id.split(",")]
+
+    def task(self, env_id: str) -> NPIConfig:
+        """The config of one env of ``env_id``: its ``per_env`` settings applied (checked as any config)."""
+        return replace(self, env_id=env_id, per_env={}, **self.per_env.get(env_id, {}))
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> NPIConfig:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Collection
 
 import gymnasium as gym
 import numpy as np
@@ -25,6 +25,8 @@ class Bucket:
     program: torch.Tensor
     index: np.ndarray
     """positions of these frames in the whole frame list"""
+    task: int = 0
+    """the task (env) of these frames: their features are its encoder's and their program ids its own"""
 
 
 @dataclass
@@ -34,10 +36,23 @@ class Frames:
     buckets: list[Bucket]
     bucket_of: np.ndarray
     program: np.ndarray
+    """each frame's program: the env's id, or after ``merge_frames`` the model's memory row"""
     steps: int
 
     def __len__(self) -> int:
         return len(self.program)
+
+
+def merge_frames(frames: list[Frames], rows: list[np.ndarray]) -> Frames:
+    """The frames of several tasks as one set: task ``t``'s buckets tagged ``t`` and its programs mapped through
+    ``rows[t]`` (env id -> memory row) in ``program``, the buckets keeping the env's own ids."""
+    buckets, bucket_of, program, offset = [], [], [], 0
+    for t, (f, r) in enumerate(zip(frames, rows)):
+        buckets += [replace(b, index=b.index + offset, task=t) for b in f.buckets]
+        bucket_of.append(f.bucket_of + len(buckets) - len(f.buckets))
+        program.append(np.asarray(r)[f.program])
+        offset += len(f)
+    return Frames(buckets, np.concatenate(bucket_of), np.concatenate(program), sum(f.steps for f in frames))
 
 
 def expert_frames(
@@ -45,8 +60,10 @@ def expert_frames(
     problems: list[tuple[int, dict[str, Any]]],
     featurize: Callable[[list[dict[str, Any]]], dict[str, np.ndarray]],
     short: int,
+    programs: Collection[int] | None = None,
 ) -> Frames:
-    """Roll out the expert on each (seed, reset options) and cut the traces into call frames.
+    """Roll out the expert on each (seed, reset options) and cut the traces into call frames (with
+    ``programs``, only the frames of those program ids).
 
     Frames of at most ``short`` steps share one bucket whatever their program, so each batch mixes
     programs; longer frames are grouped by length, rounded up to a multiple of ``short``.
@@ -62,12 +79,19 @@ def expert_frames(
         step_frame.append(len(program) + np.array([s.frame for s in trace.steps]))
         program += [call.program for call, _ in trace.frames()]
     step_frame = np.concatenate(step_frame)
+    step_features = {k: np.concatenate([f[k] for f in features]) for k in features[0]}
+    step_targets = np.concatenate(targets)
+    if programs is not None:
+        kept = np.isin(program, list(programs))
+        steps = kept[step_frame]
+        step_frame = (np.cumsum(kept) - 1)[step_frame[steps]]
+        step_features = {k: v[steps] for k, v in step_features.items()}
+        step_targets = step_targets[steps]
+        program = np.array(program)[kept].tolist()
     lengths = np.bincount(step_frame, minlength=len(program))
     order = np.argsort(step_frame, kind="stable")
     position = np.empty_like(step_frame)
     position[order] = np.arange(len(order)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    step_features = {k: np.concatenate([f[k] for f in features]) for k in features[0]}
-    step_targets = np.concatenate(targets)
 
     padded = np.maximum(short, -(-lengths // short) * short)
     buckets, bucket_of, row_of = [], np.zeros(len(program), dtype=np.int64), np.zeros(len(program), dtype=np.int64)
@@ -101,8 +125,8 @@ class CurriculumSampler:
 
     With equal errors this is the traces' own mix of programs (duplicate frames kept); programs
     the model gets wrong more often are drawn more often. A program whose frames would get less
-    than ``min_share`` of the draws gets that share: the top-level program has one frame per trace
-    and is otherwise starved when the traces are few. Up to a fraction ``replay`` of each batch
+    than ``min_share`` of the draws (of its task's draws, with several tasks) gets that share: the
+    top-level program has one frame per trace and is otherwise starved when the traces are few. Up to a fraction ``replay`` of each batch
     is drawn, each at most once, from the frames of the same bucket that the model got wrong when
     it last saw them: rare cases inside a program (9 + 9 + carry) are learned last otherwise.
     """
@@ -122,14 +146,27 @@ class CurriculumSampler:
         self.replay = replay
         self.rng = rng
         self.wrong = [np.zeros(len(b.index), dtype=bool) for b in frames.buckets]
+        self.task_of = np.zeros(len(frames), dtype=np.int64)
+        for b in frames.buckets:
+            self.task_of[b.index] = b.task
         self.update(np.zeros(num_programs))
 
     def update(self, error: np.ndarray) -> None:
-        """Re-weight frames from per-program error rates in [0, 1]."""
-        weight = np.exp((np.asarray(error) - np.max(error)) / self.temperature)[self.frames.program]
-        per_program = np.bincount(self.frames.program, weight)
-        share = _with_minimum(per_program / per_program.sum(), self.min_share)
-        weight = weight * (share / np.where(per_program > 0, per_program, 1))[self.frames.program]
+        """Re-weight frames from per-program error rates in [0, 1].
+
+        With several tasks, each task's frames are weighted as above among themselves, and the task gets
+        the share of the draws its programs have in a softmax over every program's error (the paper's
+        per-program curriculum): the frame counts of one task do not starve another's programs.
+        """
+        scale = np.exp((np.asarray(error) - np.max(error)) / self.temperature)
+        weight = scale[self.frames.program]
+        tasks = [np.flatnonzero(self.task_of == t) for t in np.unique(self.task_of)]
+        totals = [scale[np.unique(self.frames.program[f])].sum() for f in tasks]
+        for frames, total in zip(tasks, totals):
+            program = self.frames.program[frames]
+            per_program = np.bincount(program, weight[frames], minlength=len(scale))
+            share = _with_minimum(per_program / per_program.sum(), self.min_share)
+            weight[frames] *= (share / np.where(per_program > 0, per_program, 1))[program] * (total / sum(totals))
         self.cdf = _cdf(weight)
         self.bucket_cdf = [_cdf(weight[b.index]) for b in self.frames.buckets]
 
