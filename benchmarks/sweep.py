@@ -119,7 +119,7 @@ def _key(config: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Speed-up of a local Ray sweep of the RL baselines' smoke trials against the serial run")
     parser.add_argument("--workers", type=int, default=2, help="trials at once on the local Ray")
-    parser.add_argument("--envs", nargs="*", default=["NPI-Sort-v0", "NPI-Addition-v0"], help="envs of the smoke trials")
+    parser.add_argument("--envs", nargs="*", default=["NPI-Sort-v0", "NPI-Sort-Recursive-v0"], help="envs of the smoke trials")
     parser.add_argument("--algorithms", nargs="*", default=["ppo-mask", "a2c", "ppo"], help="algorithms of the smoke trials")
     args = parser.parse_args()
     check_options(parser, argparse.Namespace(ray=True, address=None, workers=args.workers))

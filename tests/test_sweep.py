@@ -65,6 +65,18 @@ def test_trial_configs_are_data_and_name_their_experiment(bench, tmp_path: Path)
     assert path != bench.sweep.experiment_path(configs[:3], "rl")
 
 
+def test_npi_sample_complexity_runs_are_sweep_trials(bench) -> None:
+    import json
+
+    import npi_sample_complexity
+
+    studies = bench.common.load_config("npi_sample_complexity")
+    configs = npi_sample_complexity.trials(studies)
+    assert len(configs) == sum(len(spec["runs"]) for spec in studies.values())
+    assert json.loads(json.dumps(configs)) == configs  # plain data, as Tune's param space and the digest take it
+    assert len({c["out"] for c in configs}) == len(configs)
+
+
 def test_a_tiny_sweep_gives_the_same_tables_serially_and_on_ray(bench, tmp_path: Path) -> None:
     pytest.importorskip("ray.tune")
     from stable_baselines3 import A2C
