@@ -82,7 +82,7 @@ def on_ray(
     try:
         trainable = tune.with_resources(partial(_report, trial), {"cpu": 1})
         if tune.Tuner.can_restore(path):
-            print(f"restoring the interrupted sweep {path}: only its unfinished trials run", flush=True)
+            print(f"restoring the sweep {path}: only its trials that had not finished run", flush=True)
             tuner = tune.Tuner.restore(str(path), trainable, restart_errored=True)
         else:
             tuner = tune.Tuner(
