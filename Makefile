@@ -9,7 +9,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check -c constra
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) -e ".[all,test]"
+	$(PIP_INSTALL) -e ".[all,ray,test]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -7,6 +7,7 @@ Training stops early once five evaluations in a row solve every held-out problem
 lengths (run through the env, no traces), as ``npi-gym train`` does; otherwise after 5,000 updates.
 
     python benchmarks/npi_sample_complexity.py [sort] [addition]
+    python benchmarks/npi_sample_complexity.py --ray [--address HOST:6379]   # the runs as Ray Tune trials
 
 The studies' runs are benchmarks/configs/npi_sample_complexity.toml.
 Writes benchmarks/results/npi_sample_complexity.md, .csv and .png.
@@ -17,10 +18,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
 
+import sweep
 from agents.base import evaluate
 from agents.npi import NPIAgent, NPIConfig, load_checkpoint, train
 from common import RESULTS, RUNS, chosen, command_line, load_config, md_row, pyplot, read_csv, save_figure, write_csv, write_markdown
@@ -32,28 +35,33 @@ FIELDS = ["study", "min_length", "max_length", "problems_per_length", "training_
           "train_seconds", "eval_length", "episodes", "solved", "accuracy"]
 
 
-def study(name: str, cfg: NPIConfig, eval_length: int, episodes: int) -> dict[str, object]:
-    """Train one NPI and score it on fresh problems of ``eval_length``."""
+def trials(studies: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every run of every study (as configs/npi_sample_complexity.toml sets them out), in order, as plain data."""
+    out = []
+    for name, spec in studies.items():
+        for run in spec["runs"]:
+            fields = {**spec["config"], **run}
+            cfg = NPIConfig(**fields)
+            stem = f"{name}-{cfg.min_length}-{cfg.max_length}-{cfg.problems_per_length}"
+            out.append({"study": name, "config": fields, "score_length": spec["score_length"], "score_episodes": spec["score_episodes"],
+                        "out": str(RUNS / "benchmarks" / "sample_complexity" / f"{stem}.pt")})
+    return out
+
+
+def run_trial(trial: dict[str, Any]) -> dict[str, object]:
+    """Train one NPI (a run of this very config is continued, or reused if finished) and score it on fresh problems."""
+    torch.set_num_threads(1)
+    name, cfg, path = trial["study"], NPIConfig(**trial["config"]), Path(trial["out"])
     problems = (cfg.max_length - cfg.min_length + 1) * cfg.problems_per_length
-    path = RUNS / "benchmarks" / "sample_complexity" / f"{name}-{cfg.min_length}-{cfg.max_length}-{cfg.problems_per_length}.pt"
     same = path.exists() and load_checkpoint(path)["config"] == dataclasses.asdict(cfg)
-    summary = train(cfg, path, resume=same, progress=False)  # a run of this very config is continued, or reused if finished
-    (r,) = evaluate(NPIAgent.load(path), cfg.env_id, [eval_length], episodes)
+    summary = train(cfg, path, resume=same, progress=False)
+    (r,) = evaluate(NPIAgent.load(path), cfg.env_id, [trial["score_length"]], trial["score_episodes"])
     print(f"{name}: {problems} training problems, {summary['updates']} updates in {summary['seconds']:.0f} s; "
-          f"{r.solved}/{r.episodes} solved at length {eval_length}", flush=True)
+          f"{r.solved}/{r.episodes} solved at length {trial['score_length']}", flush=True)
     return {"study": name, "min_length": cfg.min_length, "max_length": cfg.max_length,
             "problems_per_length": cfg.problems_per_length, "training_problems": problems,
             "train_updates": summary["updates"], "train_seconds": round(summary["seconds"], 1),
-            "eval_length": eval_length, "episodes": r.episodes, "solved": r.solved, "accuracy": round(r.accuracy, 4)}
-
-
-def run(studies: dict[str, dict[str, Any]]) -> list[dict[str, object]]:
-    """Every run of every study (as configs/npi_sample_complexity.toml sets them out), in order."""
-    return [
-        study(name, NPIConfig(**{**spec["config"], **run}), spec["score_length"], spec["score_episodes"])
-        for name, spec in studies.items()
-        for run in spec["runs"]
-    ]
+            "eval_length": trial["score_length"], "episodes": r.episodes, "solved": r.solved, "accuracy": round(r.accuracy, 4)}
 
 
 def write(rows: list[dict[str, object]]) -> None:
@@ -107,10 +115,13 @@ def main() -> None:
     studies = load_config("npi_sample_complexity")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies to run (default: all of {list(studies)})")
+    sweep.add_options(parser)
     args = parser.parse_args()
+    sweep.check_options(parser, args)
     torch.set_num_threads(1)
     start = time.perf_counter()
-    write(run({name: studies[name] for name in chosen(parser, args.studies, list(studies))}))
+    configs = trials({name: studies[name] for name in chosen(parser, args.studies, list(studies))})
+    write(sweep.run(run_trial, configs, "npi_sample_complexity", args))
     print(f"total wall-clock: {time.perf_counter() - start:.0f} s")
 
 

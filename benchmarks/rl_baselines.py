@@ -10,6 +10,11 @@ plot per env (mean and range over seeds of the evaluation success, from SB3's Ev
     python benchmarks/rl_baselines.py                      # everything (hours on a 2-core CPU)
     python benchmarks/rl_baselines.py --envs NPI-Sort-v0 --algorithms ppo-mask
     python benchmarks/rl_baselines.py --smoke              # every pair wired end to end, tiny budgets
+    python benchmarks/rl_baselines.py --ray                # the trials as Ray Tune trials on a local Ray
+    python benchmarks/rl_baselines.py --ray --address HOST:6379   # ... on an existing cluster
+
+With ``--ray`` the results are the same as serially (each trial seeds everything and runs one torch
+thread); an interrupted sweep is restored by the same command and runs only its unfinished trials.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from agents.base import Episode, run_episodes
+import sweep
+from agents.base import run_episodes
 from agents.baselines import RandomAgent, ReturnAtOnce, SB3Agent, algorithm
 from agents.baselines.train import MODEL, train
 from agents.common.seeds import evaluation_seed
@@ -40,43 +46,62 @@ def problems(lengths: list[int | None], episodes: int) -> list[tuple[int, dict[s
     ]
 
 
-def train_run(
-    name: str, env_id: str, seed: int, timesteps: int, env_kwargs: dict[str, Any], eval_episodes: int, smoke: bool
-) -> tuple[Path, float]:
-    """The model of one run (trained, resumed or reused) and the minutes this call trained."""
-    out = RUNS / ("rl-smoke" if smoke else "rl") / name / env_id / f"seed-{seed}"
+def trials(envs: list[str], names: list[str], smoke: bool, runs: Path | None = None) -> list[dict[str, Any]]:
+    """One config (plain data) per (env, algorithm, seed) of configs/rl_baselines.toml, in table order."""
+    config = load_config("rl_baselines")
+    run = {**config, **(config["smoke"] if smoke else {})}
+    runs = runs or RUNS / ("rl-smoke" if smoke else "rl")
+    return [
+        {"env_id": env_id, "algorithm": name, "seed": seed, "timesteps": run["timesteps"].get(name, run["timesteps"]["default"]),
+         "env_kwargs": config["envs"][env_id]["env_kwargs"], "lengths": config["envs"][env_id]["lengths"] or [None],
+         "episodes": run["episodes"], "eval_episodes": run["eval_episodes"], "out": str(runs / name / env_id / f"seed-{seed}")}
+        for env_id in envs for name in names for seed in run["seeds"]
+    ]
+
+
+def run_trial(trial: dict[str, Any]) -> dict[str, Any]:
+    """Train one (env, algorithm, seed) (resumed, or reused once it has its budget) and play the evaluation problems."""
+    from stable_baselines3.common.utils import set_random_seed
+
+    torch.set_num_threads(1)
+    set_random_seed(trial["seed"])
+    out = Path(trial["out"])
     start = time.perf_counter()
     resume = (out / "checkpoints").is_dir() and any((out / "checkpoints").glob("*.zip"))
-    train(algorithm(name), env_id, out, timesteps=timesteps, seed=seed, resume=resume, env_kwargs=env_kwargs, eval_episodes=eval_episodes)
-    return out / MODEL, (time.perf_counter() - start) / 60
+    train(algorithm(trial["algorithm"]), trial["env_id"], out, timesteps=trial["timesteps"], seed=trial["seed"], resume=resume,
+          env_kwargs=trial["env_kwargs"], eval_episodes=trial["eval_episodes"])
+    minutes = (time.perf_counter() - start) / 60
+    played = run_episodes(SB3Agent.load(out / MODEL), trial["env_id"], problems(trial["lengths"], trial["episodes"]), **trial["env_kwargs"])
+    return {"solved": [e.solved for e in played], "train_minutes": minutes}
 
 
-def rows_for(label: str, env_id: str, per_seed: list[list[Episode]], trivial: list[Episode] | None, lengths: list[int | None],
+def rows_for(label: str, env_id: str, per_seed: list[list[bool]], trivial: list[bool] | None, lengths: list[int | None],
              episodes: int, timesteps: int, minutes: float) -> list[list[Any]]:
     """One row per length: accuracy over seeds (mean, min, max), the trivial policy's, and over the problems it fails.
 
-    ``trivial`` is None where the env has no trivial policy (the table envs: four steps, no RETURN).
+    ``per_seed`` and ``trivial`` say which problems were solved; ``trivial`` is None where the env has no
+    trivial policy (the table envs: four steps, no RETURN).
     """
     rows = []
     for k, n in enumerate(lengths):
         cut = slice(k * episodes, (k + 1) * episodes)
-        accs = [np.mean([e.solved for e in run[cut]]) for run in per_seed]
-        hard = range(episodes) if trivial is None else [i for i, e in enumerate(trivial[cut]) if not e.solved]
-        non_trivial = [np.mean([run[cut][i].solved for i in hard]) for run in per_seed] if hard else [float("nan")]
+        accs = [np.mean(run[cut]) for run in per_seed]
+        hard = range(episodes) if trivial is None else [i for i, solved in enumerate(trivial[cut]) if not solved]
+        non_trivial = [np.mean([run[cut][i] for i in hard]) for run in per_seed] if hard else [float("nan")]
         rows.append([
             env_id, label, len(per_seed), timesteps, f"{minutes:.1f}", "any" if n is None else n, f"{100 * np.mean(accs):.1f}",
             f"{100 * min(accs):.1f}", f"{100 * max(accs):.1f}",
-            "n/a" if trivial is None else f"{100 * np.mean([e.solved for e in trivial[cut]]):.1f}", f"{100 * np.mean(non_trivial):.1f}",
+            "n/a" if trivial is None else f"{100 * np.mean(trivial[cut]):.1f}", f"{100 * np.mean(non_trivial):.1f}",
         ])
     return rows
 
 
 def learning_curves(env_id: str, runs: dict[str, list[Path]], smoke: bool) -> None:
-    """Evaluation success against env steps, per algorithm: mean and range over seeds."""
+    """Evaluation success against env steps, per algorithm: mean and range over seeds of the run folders."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for name, models in runs.items():
-        logs = [np.load(m.parent / "eval" / "evaluations.npz") for m in models if (m.parent / "eval" / "evaluations.npz").is_file()]
+    for name, folders in runs.items():
+        logs = [np.load(out / "eval" / "evaluations.npz") for out in folders if (out / "eval" / "evaluations.npz").is_file()]
         if not logs:
             continue
         steps = min((log["timesteps"] for log in logs), key=len)
@@ -88,46 +113,58 @@ def learning_curves(env_id: str, runs: dict[str, list[Path]], smoke: bool) -> No
     save_figure(fig, f"rl_baselines{'_smoke' if smoke else ''}_{env_id}.png")
 
 
+def floors(env_id: str, trial: dict[str, Any], seeds: list[int]) -> tuple[list[bool] | None, list[list[bool]]]:
+    """Which evaluation problems the trivial policy (None without one) and the random masked agent of each seed solve."""
+    tasks, env_kwargs = problems(trial["lengths"], trial["episodes"]), trial["env_kwargs"]
+    make = gym.make(env_id, **env_kwargs)
+    trivial = run_episodes(ReturnAtOnce(make), env_id, tasks, **env_kwargs) if env_id in PROGRAM_CALL_IDS else None
+    floor = [run_episodes(RandomAgent(make, seed=s), env_id, tasks, **env_kwargs) for s in seeds]
+    return (None if trivial is None else [e.solved for e in trivial]), [[e.solved for e in run] for run in floor]
+
+
+def tables(configs: list[dict[str, Any]], results: list[dict[str, Any]], smoke: bool) -> list[list[Any]]:
+    """The rows of every env: the random and trivial floors, then each algorithm over its seeds; the learning curves drawn."""
+    rows: list[list[Any]] = []
+    for env_id in dict.fromkeys(c["env_id"] for c in configs):
+        mine = [(c, r) for c, r in zip(configs, results) if c["env_id"] == env_id]
+        first = mine[0][0]
+        lengths, episodes = first["lengths"], first["episodes"]
+        seeds = list(dict.fromkeys(c["seed"] for c, _ in mine))
+        trivial, floor = floors(env_id, first, seeds)
+        rows += rows_for("random", env_id, floor, trivial, lengths, episodes, 0, 0.0)
+        rows += rows_for("trivial", env_id, [trivial], trivial, lengths, episodes, 0, 0.0) if trivial else []
+        folders: dict[str, list[Path]] = {}
+        for name in dict.fromkeys(c["algorithm"] for c, _ in mine):
+            runs = [(c, r) for c, r in mine if c["algorithm"] == name]
+            folders[name] = [Path(c["out"]) for c, _ in runs]
+            rows += rows_for(name, env_id, [r["solved"] for _, r in runs], trivial, lengths, episodes, runs[0][0]["timesteps"],
+                             sum(r["train_minutes"] for _, r in runs))
+        learning_curves(env_id, folders, smoke)
+    return rows
+
+
 def main() -> None:
     config = load_config("rl_baselines")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--envs", nargs="*", default=[], help=f"env ids (default: {', '.join(config['envs'])})")
     parser.add_argument("--algorithms", nargs="*", default=[], help=f"(default: {', '.join(config['algorithms'])})")
     parser.add_argument("--smoke", action="store_true", help="tiny budgets: wiring only")
+    sweep.add_options(parser)
     args = parser.parse_args()
+    sweep.check_options(parser, args)
     envs = chosen(parser, args.envs, list(config["envs"]))
     names = chosen(parser, args.algorithms, config["algorithms"])
-    run = {**config, **(config["smoke"] if args.smoke else {})}
     torch.set_num_threads(1)
-    rows: list[list[Any]] = []
-    for env_id in envs:
-        setting = config["envs"][env_id]
-        env_kwargs, lengths = setting["env_kwargs"], setting["lengths"] or [None]
-        episodes = run["episodes"]
-        tasks = problems(lengths, episodes)
-        make = gym.make(env_id, **env_kwargs)
-        trivial = run_episodes(ReturnAtOnce(make), env_id, tasks, **env_kwargs) if env_id in PROGRAM_CALL_IDS else None
-        floor = [run_episodes(RandomAgent(make, seed=s), env_id, tasks, **env_kwargs) for s in run["seeds"]]
-        rows += rows_for("random", env_id, floor, trivial, lengths, episodes, 0, 0.0)
-        for row in rows_for("trivial", env_id, [trivial], trivial, lengths, episodes, 0, 0.0) if trivial else ():
-            rows.append(row)
-        models: dict[str, list[Path]] = {}
-        for name in names:
-            budget = run["timesteps"].get(name, run["timesteps"]["default"])
-            trained = [train_run(name, env_id, seed, budget, env_kwargs, run["eval_episodes"], args.smoke) for seed in run["seeds"]]
-            models[name] = [model for model, _ in trained]
-            played = [run_episodes(SB3Agent.load(model), env_id, tasks, **env_kwargs) for model in models[name]]
-            rows += rows_for(name, env_id, played, trivial, lengths, episodes, budget, sum(m for _, m in trained))
-            print(md_row(*rows[-1]), flush=True)
-        learning_curves(env_id, models, args.smoke)
+    configs = trials(envs, names, args.smoke)
     suffix = "_smoke" if args.smoke else ""
+    rows = tables(configs, sweep.run(run_trial, configs, f"rl_baselines{suffix}", args), args.smoke)
     write_csv(f"rl_baselines{suffix}.csv", HEADER, rows)
     write_markdown(f"rl_baselines{suffix}.md", [
         "# RL baselines: accuracy through agents.evaluate's harness, beside the trivial policy",
         "",
         f"Command: `{command_line(__file__)}`. Accuracy: mean over seeds (min, max) on the same fresh problems for",
         "every agent; *trivial*: RETURN at once on those problems; *non-trivial*: accuracy over the problems the",
-        "trivial policy fails. *train min*: the minutes this invocation trained (0 for a reused run).",
+        "trivial policy fails. *train min*: the minutes this invocation trained (0 for a reused run), summed over seeds.",
         "",
         md_row(*HEADER),
         md_row(*["---"] * len(HEADER)),
