@@ -19,11 +19,11 @@ ENV = "NPI-Sort-v0"
 TINY = {"max_length": 3}
 
 
-def tiny_yaml(tmp_path, algo) -> str:
-    """A copy of the shipped entry for ENV with budgets small enough for a test."""
+def tiny_yaml(tmp_path, algo, env_id: str = ENV) -> str:
+    """A copy of the shipped entry for ``env_id`` with budgets small enough for a test."""
     import yaml
 
-    hp = load_hyperparams(algo, ENV)
+    hp = load_hyperparams(algo, env_id)
     small = {"n_steps": 32, "batch_size": 32, "n_epochs": 1} if "n_steps" in hp.model_kwargs else {}
     if "buffer_size" in hp.model_kwargs:
         small = {"buffer_size": 500, "learning_starts": 50, "target_update_interval": 100}
@@ -35,7 +35,7 @@ def tiny_yaml(tmp_path, algo) -> str:
         "policy_kwargs": {"net_arch": [16]} if not algo.recurrent else {"net_arch": [16], "lstm_hidden_size": 16},
     }
     path = tmp_path / f"{algo.zoo}.yml"
-    path.write_text(yaml.safe_dump({ENV: entry}))
+    path.write_text(yaml.safe_dump({env_id: entry}))
     return str(path)
 
 
@@ -58,6 +58,16 @@ def test_each_algorithm_trains_saves_loads_and_evaluates(tmp_path, name) -> None
     assert agent.env_id == ENV and agent.env_kwargs == TINY
     [r] = evaluate(agent, ENV, [3], episodes=3, **TINY)
     assert r.episodes == 3 and r.mean_steps >= 1
+
+
+def test_a_text_only_env_trains_through_make_vec_env(tmp_path) -> None:
+    """SB3's make_vec_env asks for render_mode="rgb_array" unless told otherwise; the table envs render text only."""
+    table = "NPI-Table-1Col-v0"
+    algo = algorithm("ppo-mask")
+    result = train(algo, table, tmp_path / "run", timesteps=64, hyperparams=tiny_yaml(tmp_path, algo, table), eval_episodes=2, evaluations=1)
+    assert result["timesteps"] >= 64
+    [r] = evaluate(SB3Agent.load(tmp_path / "run" / "model.zip"), table, [None], episodes=4)
+    assert r.episodes == 4 and r.mean_steps == 4
 
 
 def test_resume_continues_the_timestep_count(tmp_path) -> None:

@@ -87,8 +87,9 @@ def train(
         raise ValueError(f"--resume: no checkpoint under {out / CHECKPOINTS}")
     eval_wrappers = tuple((name, kw) for name, kw in hp.env_wrapper if not issubclass(wrapper_class(name), Curriculum))
     run = {"algorithm": algo.name, "env_id": env_id, "env_kwargs": env_kwargs, "env_wrapper": [name for name, _ in eval_wrappers]}
-    train_env = make_vec_env(env_id, n_envs=hp.n_envs, seed=seed, env_kwargs=env_kwargs, wrapper_class=wrapper_function(hp.env_wrapper))
-    eval_env = make_vec_env(env_id, n_envs=1, seed=seed + 1_000_003, env_kwargs=env_kwargs, wrapper_class=wrapper_function(eval_wrappers))
+    made = {"render_mode": None, **env_kwargs}  # make_vec_env asks for rgb_array otherwise, which text-only envs refuse
+    train_env = make_vec_env(env_id, n_envs=hp.n_envs, seed=seed, env_kwargs=made, wrapper_class=wrapper_function(hp.env_wrapper))
+    eval_env = make_vec_env(env_id, n_envs=1, seed=seed + 1_000_003, env_kwargs=made, wrapper_class=wrapper_function(eval_wrappers))
     cls = algo.load_class()
     if latest is not None:
         saved = run_info(latest)
