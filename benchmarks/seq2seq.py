@@ -36,7 +36,7 @@ from agents.common.seeds import evaluation_seed
 from agents.npi import NPIAgent, NPIConfig, load_checkpoint
 from agents.npi import train as train_npi
 from agents.npi.shipped import pretrained_path
-from common import RESULTS, RUNS, chosen, command_line, load_config, md_row, pyplot, read_csv, save_figure, write_csv, write_markdown
+from common import RESULTS, RUNS, chosen, load_config, md_row, pyplot, read_csv, save_figure, write_csv, write_markdown
 from npi_generalization import PAPER_SORT_NPI, PAPER_SORT_SEQ2SEQ
 from npi_sample_complexity import PAPER_NPI, PAPER_SEQ2SEQ
 
@@ -134,7 +134,7 @@ def agreement(config: dict[str, Any]) -> None:
 def sample_complexity(config: dict[str, Any]) -> None:
     """NPI and seq2seq trained on the same ``count`` length-n arrays, scored on the same fresh arrays."""
     spec, rows = config["sample_complexity"], []
-    npi_fields = load_config("npi_sample_complexity")["sort"]["config"]
+    npi_fields = {**load_config("npi_sample_complexity")["sort"]["config"], **spec.get("npi", {})}
     test = problems(spec["length"], spec["episodes"])
     for count in spec["counts"]:
         for seed in spec["seeds"]:
@@ -168,7 +168,8 @@ def report(config_name: str) -> None:
     lines = [
         "# seq2seq LSTM baselines beside the NPI (Reed & de Freitas 2016)",
         "",
-        f"Config: `benchmarks/configs/{config_name}.toml`; command: `{command_line(__file__)}`.",
+        f"Config: `benchmarks/configs/{config_name}.toml`; command: `python benchmarks/seq2seq.py --config {config_name}`",
+        "(its studies may run as separate commands; the report is made from every results CSV present).",
         "2 × 256 LSTM encoder–decoder (aligned addition: one 2 × 256 LSTM over the columns), trained on the NPI's",
         "training problems; 2 shared CPU cores, 1 torch thread. The NPI is the shipped checkpoint trained on the same",
         "problems; both scored on the same fresh problems per length (the seq2seq model by its scoring path).",

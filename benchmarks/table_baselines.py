@@ -30,7 +30,7 @@ from agents.baselines.table_config import KIND, TableLSTMConfig
 from agents.baselines.table_train import questions, score, train
 from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.neural_programmer.shipped import pretrained_path
-from common import RESULTS, RUNS, chosen, command_line, load_config, md_row, pyplot, read_csv, save_figure, write_csv, write_markdown
+from common import RESULTS, RUNS, chosen, load_config, md_row, pyplot, read_csv, save_figure, write_csv, write_markdown
 
 FOLDER = RUNS / "benchmarks" / "table_baselines"
 PURPOSES = ("test-in-range", "test")
@@ -75,7 +75,7 @@ def report(config_name: str) -> None:
     lines = [
         "# LSTM baselines on table questions (Neelakantan, Le & Sutskever 2016)",
         "",
-        f"Config: `benchmarks/configs/{config_name}.toml`; command: `{command_line(__file__)}`.",
+        f"Config: `benchmarks/configs/{config_name}.toml`; command: `python benchmarks/table_baselines.py --config {config_name}`.",
         "3 × 256 LSTM encoder–decoder over the question and the flattened table (a number enters as a token plus its",
         "value), the answer written as characters; with attention, every decoder state attends over the encoder's",
         "states with 1, 5 or 10 heads. Answers are checked with the env's `answers_match` (within 0.05). The shipped",
@@ -133,11 +133,11 @@ def main() -> None:
     torch.set_num_threads(1)
     start = time.perf_counter()
     if not args.report_only:
-        names = chosen(parser, args.runs, list(config["train"]))
-        kept = [r for r in read_csv(RESULTS / "table_baselines.csv") if r["run"] not in names]
-        rows = kept + [row for name in names for row in run(name, config["train"][name], args.questions or config["questions"])]
         order = list(config["train"])
-        write_csv("table_baselines.csv", FIELDS, sorted(rows, key=lambda r: order.index(r["run"]) if r["run"] in order else len(order)))
+        for name in chosen(parser, args.runs, order):  # the CSV is rewritten after each run, other runs' rows kept
+            rows = [r for r in read_csv(RESULTS / "table_baselines.csv") if r["run"] != name]
+            rows += run(name, config["train"][name], args.questions or config["questions"])
+            write_csv("table_baselines.csv", FIELDS, sorted(rows, key=lambda r: order.index(r["run"]) if r["run"] in order else len(order)))
     report(args.config)
     print(f"total wall-clock: {time.perf_counter() - start:.0f} s")
 

@@ -23,6 +23,15 @@ from agents.common.seeds import evaluation_seed
 TINY = {"hidden": 32, "layers": 1, "embed": 16, "eval_every": 150, "eval_episodes": 4, "stop_after_perfect": 0, "lr": 1e-2}
 
 
+def corrupted_copy(path: Path) -> Path:
+    """A copy of a checkpoint with one byte in the middle flipped."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad = path.with_name("bad-" + path.name)
+    bad.write_bytes(bytes(data))
+    return bad
+
+
 @pytest.fixture(scope="module")
 def sort_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Seq2SeqConfig]:
     cfg = Seq2SeqConfig(env_id="NPI-Sort-v0", min_length=2, max_length=3, problems_per_length=3, updates=150, **TINY)
@@ -103,12 +112,8 @@ def test_resume_continues_and_refuses_other_settings(tmp_path: Path) -> None:
     assert not torch.equal(before["out.weight"], torch.load(path, weights_only=True)["model"]["out.weight"])
     with pytest.raises(CheckpointError, match="hidden: checkpoint 32, requested 16"):
         train(Seq2SeqConfig(**{**cfg.__dict__, "hidden": 16}), path, resume=True, progress=False)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    bad = tmp_path / "bad.pt"
-    bad.write_bytes(bytes(data))
     with pytest.raises(CheckpointError):
-        Seq2SeqAgent.load(bad)
+        Seq2SeqAgent.load(corrupted_copy(path))
     with pytest.raises(CheckpointError, match="program table differs"):
         Seq2SeqAgent.load(path, "NPI-Addition-Recursive-v0")
 
