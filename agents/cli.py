@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Sequence, TextIO
 
 from agents.baselines import cli as baselines_cli
+from agents.baselines import seq2seq_cli, table_cli
 from agents.common.checkpoints import CheckpointError, kind_of
 from agents.neural_programmer import cli as neural_programmer_cli
 from agents.npi import cli as npi_cli
@@ -25,6 +26,7 @@ __all__ = ["AGENTS", "build_parser", "demo_table", "main", "pretrained_path"]
 EPISODE_COUNTS = env_cli.int_at_least(1, "an episode count", example="100 or 20,10,5")
 AGENTS: tuple[ModuleType, ...] = (npi_cli, neural_programmer_cli)
 """the agent packages' command modules, each with NAME, KIND, add_train_parser, add_eval_arguments, evaluate_command"""
+AGENTS += (seq2seq_cli, table_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +79,8 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
         return external
     kind = kind_of(args.checkpoint)
     agent = next(a for a in AGENTS if a.KIND == kind)
+    args.shared = {dest: getattr(args, dest) for dest in getattr(agent, "READS", ())}  # flags it shares with another agent
+    vars(args).update(dict.fromkeys(args.shared))
     for other in AGENTS:
         for dest in args.owned[other.NAME] if other is not agent else ():
             if getattr(args, dest) is not None:

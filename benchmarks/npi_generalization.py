@@ -131,6 +131,13 @@ def plot(rows: dict[str, list[dict[str, str]]]) -> None:
         x = [int(r["length"]) for r in env_rows]
         y = [100 * float(r["accuracy"]) for r in env_rows]
         ax.plot(x, y, "o-", label=f"ours: {env_id}")
+    seq2seq: dict[str, list[dict[str, str]]] = {}
+    for row in read_csv(RESULTS / "seq2seq.csv"):  # benchmarks/seq2seq.py: our seq2seq LSTMs on the same training problems
+        if row["model"] == "seq2seq":
+            seq2seq.setdefault(row["study"], []).append(row)
+    for study, study_rows in seq2seq.items():
+        ax = srt if study == "sort" else add
+        ax.plot([int(r["length"]) for r in study_rows], [100 * float(r["accuracy"]) for r in study_rows], "^-.", label=f"ours: seq2seq {study}")
     srt.plot(list(PAPER_SORT_NPI), list(PAPER_SORT_NPI.values()), "s--", color="gray", label="paper NPI")
     srt.plot(list(PAPER_SORT_SEQ2SEQ), list(PAPER_SORT_SEQ2SEQ.values()), "x:", color="black", label="paper seq2seq LSTM")
     add.plot([1, 3000], [100, 100], "s--", color="gray", label="paper NPI (100% to 3,000)")
