@@ -24,9 +24,8 @@ from npi_gym import cli as env_cli
 __all__ = ["AGENTS", "build_parser", "demo_table", "main", "pretrained_path"]
 
 EPISODE_COUNTS = env_cli.int_at_least(1, "an episode count", example="100 or 20,10,5")
-AGENTS: tuple[ModuleType, ...] = (npi_cli, neural_programmer_cli)
+AGENTS: tuple[ModuleType, ...] = (npi_cli, neural_programmer_cli, seq2seq_cli, table_cli)
 """the agent packages' command modules, each with NAME, KIND, add_train_parser, add_eval_arguments, evaluate_command"""
-AGENTS += (seq2seq_cli, table_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

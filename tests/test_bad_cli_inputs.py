@@ -27,7 +27,8 @@ from agents.neural_programmer.agent import NeuralProgrammerAgent  # noqa: E402
 from agents.npi.agent import NPIAgent  # noqa: E402
 from tests.record_shipped_actions import PROBLEMS, ROOT  # noqa: E402
 
-TRAINERS = ("agents.npi.train", "agents.neural_programmer.train", "agents.baselines.train")
+TRAINERS = ("agents.npi.train", "agents.neural_programmer.train", "agents.baselines.train", "agents.baselines.seq2seq_train",
+            "agents.baselines.table_train")
 """the modules whose ``train`` the train commands call"""
 SHIPPED = [ROOT / name for name in PROBLEMS]
 FILES = {

@@ -56,7 +56,8 @@ LEAVES = [
 ]
 PLAY_INPUT = "expert\ncalls\nADD1\nRETURN\nRETURN\nRETURN\nRETURN\nnonsense\nreset\nquit\n"
 SUMMARY = dict.fromkeys(
-    ("updates", "seconds", "frames", "steps", "validation", "epochs", "data_seconds", "accuracy", "timesteps", "model", "curve"), 0
+    ("updates", "seconds", "frames", "steps", "validation", "epochs", "data_seconds", "accuracy", "timesteps", "model", "curve",
+     "problems"), 0
 )
 
 
