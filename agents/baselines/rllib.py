@@ -88,13 +88,16 @@ def ppo_config(
 
 
 def train_ppo(env_id: str, iterations: int, **kwargs: Any) -> tuple[list[dict[str, float]], Any]:
-    """Train ``ppo_config(env_id, **kwargs)`` for ``iterations``: each one's env steps, mean episode length and return; the RLModule."""
+    """Train ``ppo_config(env_id, **kwargs)`` for ``iterations``: each one's env steps, mean episode length and return
+    (NaN while no episode has ended); the RLModule."""
     algo = ppo_config(env_id, **kwargs).build_algo()
     try:
         curve = []
         for _ in range(iterations):
             runners = algo.train()["env_runners"]
-            curve.append({key: float(runners[key]) for key in ("num_env_steps_sampled_lifetime", "episode_len_mean", "episode_return_mean")})
+            # RLlib reports episode means only once an episode has ended: NaN before
+            keys = ("num_env_steps_sampled_lifetime", "episode_len_mean", "episode_return_mean")
+            curve.append({key: float(runners.get(key, "nan")) for key in keys})
         return curve, algo.get_module()
     finally:
         algo.stop()
