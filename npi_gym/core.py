@@ -231,7 +231,7 @@ class ProgramEnv(TaskEnv):
         terminated = not self._frames
         reward = 0.0
         if terminated:
-            reward = 1.0 if self._succeeded() else 0.0
+            reward = 1.0 if self.succeeded() else 0.0
         truncated = not terminated and (
             self._steps >= self._budget or len(self._frames) > self._max_depth
         )
@@ -359,9 +359,6 @@ class ProgramEnv(TaskEnv):
         The task solved (root episodes) or the state the expert reaches from the episode's start
         (sub-program episodes). Right after ``reset`` it tells whether the empty answer solves the episode.
         """
-        return self._succeeded()
-
-    def _succeeded(self) -> bool:
         if self._target is None:
             return self._solved()
         return _states_equal(self._get_state(), self._target)
