@@ -2,7 +2,7 @@
 
 The multi-task agent (shipped ``agents/npi/pretrained/npi-multitask.pt``, or ``--ship`` to train and ship it
 afresh) has one core and one program memory for addition, sorting and the car; MAX (``NPI-SortMax-v0``) is
-then learned in this run by training only its two new memory rows (MAX, RJMP) on top of it, and every task
+then learned in this run by training only its three new memory rows (MAX, RJMP, RSTEP) on top of it, and every task
 is played before and after through ``env.step`` on the same fresh problems, beside the paper's Table 1.
 
     python benchmarks/npi_multitask.py [--ship]
@@ -115,7 +115,7 @@ def write(
         "observation space, trained jointly on the three tasks' traces "
         f"({trainers['multi-task']['update']} updates, {float(trainers['multi-task']['seconds']) / 60:.1f} min wall-clock on a shared "
         f"2-core CPU, 1 torch thread; the three single-task runs took {single / 60:.1f} min together). "
-        "+ MAX: the multi-task checkpoint extended with NPI-SortMax-v0, only the MAX and RJMP memory rows trained "
+        "+ MAX: the multi-task checkpoint extended with NPI-SortMax-v0, only the MAX, RJMP and RSTEP memory rows trained "
         f"({trainers['MAX']['update']} updates, {float(trainers['MAX']['seconds']):.0f} s), every other weight as it was; "
         "the old tasks are played again with it in the same run.",
         "",

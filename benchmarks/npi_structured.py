@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from agents.base import run_episodes
-from agents.npi import NPIAgent
+from agents.npi import NPIAgent, load_checkpoint
 from common import command_line, md_row, write_csv, write_markdown
 from npi_gym.envs.addition import AdditionEnv
 from npi_gym.envs.sort import SortEnv
@@ -44,8 +44,13 @@ def plan(env: gym.Env) -> dict[int | None, int]:
 
 
 def run(checkpoint: Path, scale: float) -> list[dict[str, object]]:
-    """One row per family and length of one checkpoint's env."""
-    agent = NPIAgent.load(checkpoint)
+    """One row per env, family and length of one checkpoint (a multi-task checkpoint plays each of its envs)."""
+    return [row for task in load_checkpoint(checkpoint)["tasks"] for row in run_env(checkpoint, task["env_id"], scale)]
+
+
+def run_env(checkpoint: Path, env_id: str, scale: float) -> list[dict[str, object]]:
+    """One row per family and length of one env of a checkpoint."""
+    agent = NPIAgent.load(checkpoint, env_id)
     env = gym.make(agent.env_id, **agent.env_kwargs)
     rows = []
     for f, family in enumerate(structured_families(env)):
@@ -63,7 +68,7 @@ def run(checkpoint: Path, scale: float) -> list[dict[str, object]]:
             solved = sum(e.solved for e in played)
             rows.append({"checkpoint": checkpoint.name, "env": agent.env_id, "family": family, "length": length or "",
                          "episodes": len(played), "solved": solved, "seconds": f"{time.perf_counter() - start:.1f}"})
-            print(f"  {checkpoint.name}: {family}, length {length}: {solved}/{len(played)}", flush=True)
+            print(f"  {checkpoint.name}, {env_id}: {family}, length {length}: {solved}/{len(played)}", flush=True)
     env.close()
     return rows
 
@@ -72,17 +77,17 @@ def report(rows: list[dict[str, object]], name: str, command: str, seconds: floa
     lines = [
         "# NPI on structured problem families",
         "",
-        "Each shipped checkpoint (trained on lengths up to 20) plays its env's structured families",
+        "Each shipped checkpoint (trained on lengths up to 20) plays each of its envs' structured families",
         "(`npi_gym/structured.py`) greedily through `env.step`; a cell is solved / episodes.",
         "A car family with no start pose in the env's range (the range is -75..75 degrees round a target at 0) has no episodes (-).",
         f"Command: `{command}`; {seconds:.0f} s wall-clock, 1 torch thread.",
     ]
-    for checkpoint in dict.fromkeys(r["checkpoint"] for r in rows):
-        mine = [r for r in rows if r["checkpoint"] == checkpoint]
+    for checkpoint, env_id in dict.fromkeys((r["checkpoint"], r["env"]) for r in rows):
+        mine = [r for r in rows if (r["checkpoint"], r["env"]) == (checkpoint, env_id)]
         lengths = list(dict.fromkeys(r["length"] for r in mine))
         total = sum(int(r["solved"]) for r in mine), sum(int(r["episodes"]) for r in mine)
         head = [f"length {n}" for n in lengths] if lengths != [""] else ["episodes"]
-        lines += ["", f"## {checkpoint} ({mine[0]['env']}): {total[0]}/{total[1]} solved", "",
+        lines += ["", f"## {checkpoint} ({env_id}): {total[0]}/{total[1]} solved", "",
                   md_row("family", *head), md_row("---", *["---:"] * len(head))]
         for family in dict.fromkeys(r["family"] for r in mine):
             cells = [f"{r['solved']}/{r['episodes']}" if int(r["episodes"]) else "-" for r in mine if r["family"] == family]

@@ -299,10 +299,12 @@ def test_a_wrong_order_is_not_rewarded() -> None:
 
 MAX_RJMP_3 = """\
   RJMP
-    ACT PTR 1 RIGHT
-    ACT PTR 2 RIGHT
-    ACT PTR 1 RIGHT
-    ACT PTR 2 RIGHT"""
+    RSTEP
+      ACT PTR 1 RIGHT
+      ACT PTR 2 RIGHT
+    RSTEP
+      ACT PTR 1 RIGHT
+      ACT PTR 2 RIGHT"""
 
 
 @pytest.mark.parametrize("problem", [[9, 2, 5], [5], [3, 3, 1, 0, 7]])
@@ -313,7 +315,9 @@ def test_max_golden_trace_is_bubble_sort_then_rjmp(problem: list[int]) -> None:
     lines = trace.text().splitlines()
     assert lines[: len(sort) + 1] == ["MAX", *("  " + line for line in sort)]
     rjmp = lines[len(sort) + 1 :]
-    assert rjmp[0] == "  RJMP" and rjmp.count("    ACT PTR 1 RIGHT") == rjmp.count("    ACT PTR 2 RIGHT") == len(problem) - 1
+    steps = len(problem) - 1
+    assert rjmp[0] == "  RJMP" and rjmp.count("    RSTEP") == steps
+    assert rjmp.count("      ACT PTR 1 RIGHT") == rjmp.count("      ACT PTR 2 RIGHT") == steps
     if problem == [9, 2, 5]:
         assert "\n".join(rjmp) == MAX_RJMP_3
     assert trace.reward == 1.0 and env.unwrapped.pointers[0] == len(problem) - 1 == env.unwrapped.pointers[1]
@@ -328,4 +332,4 @@ def test_max_is_not_solved_until_the_pointer_is_on_the_maximum() -> None:
     _, reward, terminated, _, _ = env.step(env.call_to_action("RETURN"))
     assert terminated and reward == 0.0
     recursive = rollout(gym.make("NPI-SortMax-v0", recursive=True), options={"problem": [4, 1, 3, 2]})
-    assert recursive.reward == 1.0 and "      RJMP" in recursive.text()
+    assert recursive.reward == 1.0 and "      RSTEP" in recursive.text()
