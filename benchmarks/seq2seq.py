@@ -87,9 +87,11 @@ def problems(length: int, episodes: int) -> list[tuple[int, dict[str, Any]]]:
     return [(evaluation_seed(i, 0, length), {"length": length}) for i in range(episodes)]
 
 
-def generalization(config: dict[str, Any]) -> None:
-    rows = []
-    for study, spec in config["generalization"].items():
+def generalization(config: dict[str, Any], names: list[str]) -> None:
+    """Every generalization study of the runs ``names``; the table keeps the other studies' rows."""
+    studies = {study: spec for study, spec in config["generalization"].items() if spec["run"] in names}
+    rows = [list(r.values()) for r in read_csv(RESULTS / "seq2seq.csv") if r["study"] in config["generalization"] and r["study"] not in studies]
+    for study, spec in studies.items():
         cfg = runs(config)[spec["run"]]
         agent = Seq2SeqAgent.load(FOLDER / f"{spec['run']}.pt")
         env = gym.make(cfg.env_id, **cfg.env_kwargs)
@@ -104,6 +106,7 @@ def generalization(config: dict[str, Any]) -> None:
                 began = time.perf_counter()
                 (r,) = evaluate(npi, cfg.env_id, [length], episodes)
                 rows.append(_row(study, "NPI", cfg.env_id, length, episodes, r.solved, began))
+    rows.sort(key=lambda r: list(config["generalization"]).index(r[0]))
     write_csv("seq2seq.csv", GENERALIZATION, rows)
 
 
@@ -113,10 +116,14 @@ def _row(study: str, model: str, env_id: str, length: int, episodes: int, solved
     return [study, model, env_id, length, episodes, solved, f"{solved / episodes:.4f}", f"{seconds:.1f}", f"{os.getloadavg()[0]:.1f}"]
 
 
-def agreement(config: dict[str, Any]) -> None:
-    """The seq2seq agent through env.step against the scoring path, episode by episode."""
-    rows, spec = [], config["agreement"]
+def agreement(config: dict[str, Any], names: list[str]) -> None:
+    """The seq2seq agents of the runs ``names`` through env.step against the scoring path, episode by episode;
+    the table keeps the other runs' rows."""
+    spec = config["agreement"]
+    rows = [list(r.values()) for r in read_csv(RESULTS / "seq2seq_agreement.csv") if r["run"] in spec["lengths"] and r["run"] not in names]
     for name, lengths in spec["lengths"].items():
+        if name not in names:
+            continue
         cfg = runs(config)[name]
         agent = Seq2SeqAgent.load(FOLDER / f"{name}.pt")
         env = gym.make(cfg.env_id, **cfg.env_kwargs)
@@ -128,6 +135,7 @@ def agreement(config: dict[str, Any]) -> None:
             print(f"  {name} length {length}: env {sum(played)}, scoring path {sum(scored)}, agree on {same}/{len(played)}", flush=True)
             rows.append([name, length, len(played), sum(played), sum(scored), same])
         env.close()
+    rows.sort(key=lambda r: list(spec["lengths"]).index(r[0]))
     write_csv("seq2seq_agreement.csv", ["run", "length", "episodes", "solved_through_env", "solved_scoring_path", "agree"], rows)
 
 
@@ -263,18 +271,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies to run (default: all of {list(STUDIES)})")
     parser.add_argument("--config", default="seq2seq", help="run config in benchmarks/configs/ (default: %(default)s)")
-    parser.add_argument("--runs", nargs="+", help="train only these runs of the config (default: all)")
+    parser.add_argument("--runs", nargs="+", help="train and score only these runs of the config; the tables keep the others' rows (default: all)")
     parser.add_argument("--report-only", action="store_true", help="only rebuild the Markdown and plots from the CSVs")
     args = parser.parse_args()
     config = load_config(args.config)
     torch.set_num_threads(1)
     start = time.perf_counter()
     if not args.report_only:
+        names = chosen(parser, args.runs or [], list(config["train"]))
         for study in chosen(parser, args.studies, list(STUDIES)):
-            if study == "train":
-                train_all(config, chosen(parser, args.runs or [], list(config["train"])))
+            if study == "sample_complexity":
+                sample_complexity(config)
             else:
-                {"generalization": generalization, "agreement": agreement, "sample_complexity": sample_complexity}[study](config)
+                {"train": train_all, "generalization": generalization, "agreement": agreement}[study](config, names)
     report(args.config)
     print(f"total wall-clock: {time.perf_counter() - start:.0f} s")
 
