@@ -9,7 +9,7 @@ import pytest
 import npi_gym
 from agents.base import evaluate
 from agents.baselines import ALGORITHMS, RandomAgent, SB3Agent, algorithm
-from agents.baselines.hyperparams import load_hyperparams
+from agents.baselines.hyperparams import load_hyperparams, wrapper_class
 from agents.baselines.train import latest_checkpoint, train
 from npi_gym import FlatCalls, PreviousCall
 from npi_gym.wrappers import Curriculum, bottom_up
@@ -58,6 +58,19 @@ def test_each_algorithm_trains_saves_loads_and_evaluates(tmp_path, name) -> None
     assert agent.env_id == ENV and agent.env_kwargs == TINY
     [r] = evaluate(agent, ENV, [3], episodes=3, **TINY)
     assert r.episodes == 3 and r.mean_steps >= 1
+
+
+def test_a_curriculum_run_logs_its_stages(tmp_path) -> None:
+    import csv
+
+    algo = algorithm("ppo-mask")
+    yml = tiny_yaml(tmp_path, algo)
+    [kwargs] = [kw for name, kw in load_hyperparams(algo, ENV, yml).env_wrapper if issubclass(wrapper_class(name), Curriculum)]
+    last = len(Curriculum(gym.make(ENV, **TINY), **kwargs).stages) - 1
+    train(algo, ENV, tmp_path / "run", timesteps=128, env_kwargs=TINY, hyperparams=yml, eval_episodes=1, evaluations=1)
+    with (tmp_path / "run" / "logs" / "session-1" / "progress.csv").open() as f:
+        stages = [float(row["curriculum/stage_mean"]) for row in csv.DictReader(f) if row.get("curriculum/stage_mean")]
+    assert len(stages) >= 2 and all(0 <= s <= last for s in stages)
 
 
 def test_a_text_only_env_trains_through_make_vec_env(tmp_path) -> None:

@@ -7,11 +7,13 @@ from pathlib import Path
 
 CURVES = {"rollout/ep_rew_mean": "training episodes (curriculum stages included)", "eval/mean_reward": "evaluation (root program)"}
 """logged key -> its legend: the reward is 0/1, so its mean is the success rate"""
+STAGE = "curriculum/stage_mean"
+"""logged by runs with a Curriculum: the mean stage over the vec env's copies"""
 
 
 def read_curves(logs: Path) -> dict[str, list[tuple[float, float]]]:
     """(total timesteps, value) per key of ``CURVES`` over every session's ``progress.csv``, in order."""
-    curves: dict[str, list[tuple[float, float]]] = {key: [] for key in CURVES}
+    curves: dict[str, list[tuple[float, float]]] = {key: [] for key in (*CURVES, STAGE)}
     for session in sorted(logs.glob("session-*/progress.csv"), key=lambda p: int(p.parent.name.split("-")[1])):
         with session.open() as f:
             for row in csv.DictReader(f):
@@ -22,18 +24,24 @@ def read_curves(logs: Path) -> dict[str, list[tuple[float, float]]]:
 
 
 def plot_learning_curve(logs: Path, png: Path, title: str) -> Path:
-    """Success rate against env steps, written to ``png``."""
+    """Success rate against env steps (and the curriculum stage, where logged, on the right axis), written to ``png``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for key, points in read_curves(logs).items():
-        if points:
-            ax.plot(*zip(*points), marker="." if len(points) < 20 else None, label=CURVES[key])
+    curves = read_curves(logs)
+    for key in CURVES:
+        if curves[key]:
+            ax.plot(*zip(*curves[key]), marker="." if len(curves[key]) < 20 else None, label=CURVES[key])
     ax.set(xlabel="env steps", ylabel="success rate", title=title, ylim=(-0.02, 1.02))
     ax.legend(loc="lower right")
+    if curves[STAGE]:
+        stage = ax.twinx()
+        stage.plot(*zip(*curves[STAGE]), color="gray", linestyle=":", label="curriculum stage (mean)")
+        stage.set_ylabel("curriculum stage")
+        stage.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(png, dpi=100)
     plt.close(fig)

@@ -53,6 +53,24 @@ def _checkpoint_callback() -> type:
     return AtomicCheckpoint
 
 
+def _curriculum_callback() -> type:
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class CurriculumLogger(BaseCallback):
+        """Logs each rollout's ``Curriculum`` stage (mean, lowest and highest over the copies of the vec env)."""
+
+        def _on_rollout_end(self) -> None:
+            stages = self.training_env.get_attr("stage")
+            self.logger.record("curriculum/stage_mean", sum(stages) / len(stages))
+            self.logger.record("curriculum/stage_min", min(stages))
+            self.logger.record("curriculum/stage_max", max(stages))
+
+        def _on_step(self) -> bool:
+            return True
+
+    return CurriculumLogger
+
+
 def train(
     algo: Algorithm,
     env_id: str,
@@ -70,7 +88,8 @@ def train(
 
     ``timesteps`` defaults to the YAML's ``n_timesteps``; the run is evaluated and checkpointed
     ``evaluations`` times. Evaluation uses the training wrappers without the ``Curriculum``: the
-    root program at the env's own sizes.
+    root program at the env's own sizes. With a ``Curriculum``, each rollout logs its stages
+    (``curriculum/stage_*``), and the learning curve plots them.
     """
     from stable_baselines3.common.callbacks import CallbackList, ProgressBarCallback
     from stable_baselines3.common.env_util import make_vec_env
@@ -111,7 +130,11 @@ def train(
     evaluator = _eval_callback(algo)(
         eval_env, n_eval_episodes=eval_episodes, eval_freq=every, best_model_save_path=str(out / "best"), log_path=str(out / "eval"), verbose=0
     )
-    callbacks = [_checkpoint_callback()(every, str(out / CHECKPOINTS)), evaluator, *([ProgressBarCallback()] if progress_bar else [])]
+    callbacks = [_checkpoint_callback()(every, str(out / CHECKPOINTS)), evaluator]
+    if len(eval_wrappers) < len(hp.env_wrapper):
+        callbacks.append(_curriculum_callback()())
+    if progress_bar:
+        callbacks.append(ProgressBarCallback())
     before = model.num_timesteps
     if total > before:
         model.learn(total - before, callback=CallbackList(callbacks), reset_num_timesteps=latest is None)
