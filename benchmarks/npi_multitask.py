@@ -1,15 +1,15 @@
 """One NPI for every task: the single-task agents, one multi-task NPI, and the multi-task NPI extended with MAX.
 
 The multi-task agent (shipped ``agents/npi/pretrained/npi-multitask.pt``, or ``--ship`` to train and ship it
-afresh) has one core and one program memory for addition, sorting and the car; MAX (``NPI-SortMax-v0``) is
+afresh, with the MAX run) has one core and one program memory for addition, sorting and the car; MAX (``NPI-SortMax-v0``) is
 then learned in this run by training only its three new memory rows (MAX, RJMP, RSTEP) on top of it, and every task
 is played before and after through ``env.step`` on the same fresh problems, beside the paper's Table 1.
 
-    python benchmarks/npi_multitask.py [--ship]
+    python benchmarks/npi_multitask.py [--ship | --ship-max]
 
 Settings, problem sizes and the paper's figures: benchmarks/configs/npi_multitask.toml. Writes
 benchmarks/results/npi_multitask.md and .csv; the MAX run trains into runs/benchmarks/ (and, with
-``--ship``, is shipped as npi-multitask-max.pt beside the multi-task checkpoint).
+``--ship`` or ``--ship-max``, is shipped as npi-multitask-max.pt beside the multi-task checkpoint).
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ def measure(label: str, checkpoint: Path, rows: list[dict[str, Any]]) -> list[di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ship", action="store_true", help="train the multi-task agent afresh and ship it, and ship the MAX run")
+    ship = parser.add_mutually_exclusive_group()
+    ship.add_argument("--ship", action="store_true", help="train the multi-task agent afresh and ship it, and ship the MAX run")
+    ship.add_argument("--ship-max", action="store_true", help="ship the MAX run on the shipped multi-task agent")
     args = parser.parse_args()
     torch.set_num_threads(1)
     config = load_config("npi_multitask")
@@ -84,7 +86,8 @@ def main() -> None:
         single = pretrained_path(row["env"])
         results += measure(AGENTS[0], single, [row])
     results += measure(AGENTS[1], multitask, old)
-    extended = trained(NPIConfig(**config["max"], extend=str(multitask)), RUNS / "benchmarks" / EXTENDED.name, EXTENDED if args.ship else None)
+    max_config = NPIConfig(**config["max"], extend=str(multitask))
+    extended = trained(max_config, RUNS / "benchmarks" / EXTENDED.name, EXTENDED if args.ship or args.ship_max else None)
     results += measure(AGENTS[2], extended, old + new)
     write_csv("npi_multitask.csv", ["agent", "task", "length", "episodes", "solved", "mean_steps"], results)
     write(rows, old, results, {label: load_checkpoint(path)["trainer"] for label, path in (("multi-task", multitask), ("MAX", extended))}, args)

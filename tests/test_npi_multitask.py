@@ -173,3 +173,14 @@ def test_the_shipped_multitask_agent_solves_each_of_its_envs() -> None:
         agent = NPIAgent.load(shipped, env_id)
         episodes = run_episodes(agent, env_id, [(s, options) for s in range(2)], **agent.env_kwargs)
         assert all(e.solved for e in episodes), (env_id, episodes)
+
+
+def test_the_shipped_max_extension_keeps_the_shipped_multitask_weights_and_finds_the_maximum() -> None:
+    pretrained = Path(__file__).resolve().parent.parent / "agents" / "npi" / "pretrained"
+    base, extended = load_checkpoint(pretrained / "npi-multitask.pt"), load_checkpoint(pretrained / "npi-multitask-max.pt")
+    assert [t["env_id"] for t in extended["tasks"]] == [*(t["env_id"] for t in base["tasks"]), "NPI-SortMax-v0"]
+    for name, tensor in base["model"].items():
+        assert torch.equal(extended["model"][name][: len(tensor)], tensor), name
+    problems = [(s, {"length": n}) for s in range(3) for n in (2, 9)] + [(0, {"problem": [9] * 7}), (0, {"problem": list(range(10))})]
+    played = run_episodes(NPIAgent.load(pretrained / "npi-multitask-max.pt", "NPI-SortMax-v0"), "NPI-SortMax-v0", problems)
+    assert all(e.solved for e in played)
