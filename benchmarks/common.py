@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
-import json
 import shlex
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from typing import Any
 import gymnasium as gym
 
 import npi_gym  # noqa: F401  (registers the ids)
+from agents.common.flags import config_flags
 from agents.npi.shipped import pretrained_path
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -135,10 +135,7 @@ def npi_run(env_id: str) -> dict[str, Any]:
 
 def npi_flags(env_id: str) -> list[str]:
     """``npi_run(env_id)`` as ``npi-gym train npi`` flags."""
-    words = []
-    for field, value in npi_run(env_id).items():
-        words += ["--" + field.replace("_", "-"), json.dumps(value) if isinstance(value, dict) else str(value)]
-    return words
+    return config_flags(npi_run(env_id))
 
 
 def train_npi(env_id: str, out: Path) -> Path:

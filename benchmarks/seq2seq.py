@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from agents.base import evaluate, run_episodes
 from agents.baselines.seq2seq_agent import Seq2SeqAgent
 from agents.baselines.seq2seq_config import KIND, Seq2SeqConfig
 from agents.baselines.seq2seq_train import score, train
+from agents.common.flags import ENV_FLAG, changed_fields, config_flags
 from agents.common.seeds import evaluation_seed
 from agents.npi import NPIAgent, NPIConfig, load_checkpoint
 from agents.npi import train as train_npi
@@ -52,7 +54,8 @@ def seq2seq_run(name: str, cfg: Seq2SeqConfig) -> tuple[Path, dict[str, Any]]:
     """Train (or continue, or reuse) the run ``name`` of config ``cfg``; its checkpoint and summary."""
     path = FOLDER / f"{name}.pt"
     same = path.exists() and _same(KIND.header(path)["config"], dataclasses.asdict(cfg), Seq2SeqConfig.RESUMABLE)
-    print(f"npi-gym train seq2seq {' '.join(_flags(cfg))} --out {path}" + (" --resume" if same else ""), flush=True)
+    words = ["train", "seq2seq", *config_flags(changed_fields(cfg), rename=ENV_FLAG), "--out", str(path), *(["--resume"] if same else [])]
+    print("npi-gym " + shlex.join(words), flush=True)
     summary = train(cfg, path, resume=same, progress=False)
     print(f"  {name}: {summary['updates']} updates in {summary['seconds']:.0f} s, held-out {100 * summary['validation']:.1f}%", flush=True)
     return path, summary
@@ -60,11 +63,6 @@ def seq2seq_run(name: str, cfg: Seq2SeqConfig) -> tuple[Path, dict[str, Any]]:
 
 def _same(saved: dict[str, Any], wanted: dict[str, Any], resumable: frozenset[str]) -> bool:
     return all(saved.get(k) == v for k, v in wanted.items() if k not in resumable)
-
-
-def _flags(cfg: Any) -> list[str]:
-    default = type(cfg)()
-    return [f"--{k.replace('_', '-')} {v}".replace("env-id", "env") for k, v in dataclasses.asdict(cfg).items() if getattr(default, k) != v]
 
 
 def runs(config: dict[str, Any]) -> dict[str, Seq2SeqConfig]:

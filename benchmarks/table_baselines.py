@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shlex
 import time
 from typing import Any
 
@@ -28,6 +29,7 @@ import torch
 from agents.base import run_episodes
 from agents.baselines.table_config import KIND, TableLSTMConfig
 from agents.baselines.table_train import questions, score, train
+from agents.common.flags import ENV_FLAG, changed_fields, config_flags
 from agents.neural_programmer.agent import NeuralProgrammerAgent
 from agents.neural_programmer.shipped import pretrained_path
 from common import RESULTS, RUNS, chosen, load_config, md_row, pyplot, read_csv, save_figure, write_csv, write_markdown
@@ -48,8 +50,8 @@ def run(name: str, fields: dict[str, Any], count: int) -> list[dict[str, object]
     path = FOLDER / f"{name}.pt"
     saved = KIND.header(path)["config"] if path.exists() else None
     same = saved is not None and all(saved.get(k) == v for k, v in dataclasses.asdict(cfg).items() if k not in cfg.RESUMABLE)
-    print(f"npi-gym train table-lstm {' '.join(f'--{k.replace(chr(95), chr(45))} {v}' for k, v in fields.items())} --out {path}"
-          + (" --resume" if same else ""), flush=True)
+    words = ["train", "table-lstm", *config_flags(changed_fields(cfg), rename=ENV_FLAG), "--out", str(path), *(["--resume"] if same else [])]
+    print("npi-gym " + shlex.join(words), flush=True)
     summary = train(cfg, path, resume=same, progress=False)
     print(f"  {name}: {summary['updates']} updates in {summary['seconds']:.0f} s", flush=True)
     from agents.baselines.table_train import load

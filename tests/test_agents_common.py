@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 
 from agents.cli import build_parser, main  # noqa: E402
 from agents.common import checkpoints, seeds  # noqa: E402
-from agents.common.flags import field_docs, given, parse_bool  # noqa: E402
+from agents.common.flags import ENV_FLAG, changed_fields, config_flags, field_docs, given, parse_bool  # noqa: E402
 from agents.neural_programmer.config import NPConfig  # noqa: E402
 from agents.npi.config import NPIConfig  # noqa: E402
 
@@ -54,6 +54,18 @@ def test_dict_flag_takes_a_json_object_only(capsys: pytest.CaptureFixture[str]) 
 def test_flags_not_given_stay_unset() -> None:
     args = parse(["train", "npi", "--lr", "0.01", "--updates", "7"])
     assert given(args, NPIConfig) == {"lr": 0.01, "updates": 7}
+
+
+@pytest.mark.parametrize(
+    "agent,cfg",
+    [("npi", NPIConfig(env_id="NPI-Sort-v0", env_kwargs={"max_length": 30}, min_length=2, lr=0.01, stop_after_perfect=0)),
+     ("neural-programmer", NPConfig(grad_noise=True, step_embedding=False, grad_noise_eta=0.5))],
+)
+def test_config_flags_are_read_back_as_the_same_config(agent: str, cfg: object) -> None:
+    fields = changed_fields(cfg)
+    assert fields and "hidden" not in fields  # only what differs from the defaults
+    args = parse(["train", agent, *config_flags(fields, rename=ENV_FLAG)])
+    assert type(cfg)(**given(args, type(cfg))) == cfg
 
 
 @pytest.mark.parametrize("cls", [NPIConfig, NPConfig])

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from agents.common.checkpoints import CheckpointError, CheckpointKind, require_training_state
-from agents.common.flags import add_config_flags, given
+from agents.common.flags import ENV_FLAG, add_config_flags, given
 from agents.common.resume import resumed_config
 
 Summary = Callable[[Any, dict[str, Any], Path], str]
@@ -24,7 +24,7 @@ def add_train_command(
     ``trainer`` is the training function as ``"module:function"``, imported (with torch) only when the command runs.
     """
     parser = subparsers.add_parser(name, help=help, description=description)
-    add_config_flags(parser, cls, rename={"env_id": "env"})
+    add_config_flags(parser, cls, rename=ENV_FLAG)
     parser.add_argument("--out", type=Path, help=f"checkpoint path (default runs/{name}-ENV.pt); a CSV log is written beside it")
     parser.add_argument(
         "--resume", action="store_true",

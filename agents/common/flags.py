@@ -18,6 +18,10 @@ from typing import Any, Callable, Mapping
 BOOLEANS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
+ENV_FLAG = {"env_id": "env"}
+"""every config's ``env_id`` field is the ``--env`` flag"""
+
+
 def parse_bool(text: str) -> bool:
     """``true``/``yes``/``1`` or ``false``/``no``/``0`` (any case); anything else is refused."""
     try:
@@ -73,6 +77,20 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type, rename: Mapping
         metavar = "true|false" if isinstance(default, bool) else "JSON" if isinstance(default, dict) else flag[2:].upper().replace("-", "_")
         help_ = f"{docs.get(f.name, '')} (default: {json.dumps(default) if isinstance(default, dict) else default})"
         parser.add_argument(flag, dest=f.name, type=_parser_for(default), default=None, metavar=metavar, help=help_.replace("%", "%%"))
+
+
+def config_flags(fields: Mapping[str, Any], rename: Mapping[str, str] | None = None) -> list[str]:
+    """The command-line words that ``add_config_flags`` reads back as these field values."""
+    words, rename = [], rename or {}
+    for name, value in fields.items():
+        text = json.dumps(value) if isinstance(value, dict) else str(value).lower() if isinstance(value, bool) else str(value)
+        words += ["--" + rename.get(name, name.replace("_", "-")), text]
+    return words
+
+
+def changed_fields(cfg: Any) -> dict[str, Any]:
+    """The fields of a config dataclass that differ from their defaults."""
+    return {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if getattr(cfg, f.name) != default_of(f)}
 
 
 def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
