@@ -163,7 +163,8 @@ class Curriculum(gym.Wrapper, RecordConstructorArgs):
     reaches ``threshold``, the next stage begins; the last stage stays. With ``revisit`` > 0, that share
     of the episodes replays an earlier stage drawn uniformly (not counted towards the current one), so
     the skills below keep being practised. The reward is the env's, sparse 0/1;
-    ``info["curriculum_stage"]`` is the stage of the episode. In a vector env each copy climbs on its own.
+    ``info["curriculum_stage"]`` is the stage of the episode. In a vector env each copy climbs on its own;
+    ``start_at`` puts a copy back on a saved stage.
     """
 
     def __init__(
@@ -219,6 +220,13 @@ class Curriculum(gym.Wrapper, RecordConstructorArgs):
         if (terminated or truncated) and self.playing == self.stage:
             self.record(terminated and float(reward) == 1.0)
         return obs, reward, terminated, truncated, {**info, "curriculum_stage": self.playing}
+
+    def start_at(self, stage: int) -> None:
+        """Continue from ``stage`` (a resumed run's), with an empty window."""
+        if not 0 <= stage < len(self.stages):
+            raise ValueError(f"Curriculum stage must be in 0..{len(self.stages) - 1}; got {stage}")
+        self.stage = int(stage)
+        self.outcomes.clear()
 
     def record(self, solved: bool) -> None:
         """Count one finished episode; advance once the window is full and its success rate reaches the threshold."""

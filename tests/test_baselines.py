@@ -73,6 +73,26 @@ def test_a_curriculum_run_logs_its_stages(tmp_path) -> None:
     assert len(stages) >= 2 and all(0 <= s <= last for s in stages)
 
 
+def test_a_resumed_run_continues_its_curriculum_from_the_saved_stages(tmp_path) -> None:
+    import csv
+
+    from agents.baselines.train import CURRICULUM_KEY, save_model
+
+    algo = algorithm("ppo-mask")
+    yml = tiny_yaml(tmp_path, algo)
+    out = tmp_path / "run"
+    train(algo, ENV, out, timesteps=64, env_kwargs=TINY, hyperparams=yml, eval_episodes=1, evaluations=1)
+    latest = latest_checkpoint(out / "checkpoints")
+    model = algo.load_class().load(latest, device="cpu")
+    assert getattr(model, CURRICULUM_KEY) == [0, 0]  # two copies, neither has climbed in 64 steps
+    setattr(model, CURRICULUM_KEY, [3, 1])
+    save_model(model, latest)
+    train(algo, ENV, out, timesteps=128, env_kwargs=TINY, hyperparams=yml, resume=True, eval_episodes=1, evaluations=1)
+    with (out / "logs" / "session-2" / "progress.csv").open() as f:
+        first = next(row for row in csv.DictReader(f) if row.get("curriculum/stage_min"))
+    assert (float(first["curriculum/stage_min"]), float(first["curriculum/stage_max"])) == (1.0, 3.0)
+
+
 def test_a_text_only_env_trains_through_make_vec_env(tmp_path) -> None:
     """SB3's make_vec_env asks for render_mode="rgb_array" unless told otherwise; the table envs render text only."""
     table = "NPI-Table-1Col-v0"
@@ -233,6 +253,15 @@ def test_curriculum_revisits_earlier_stages_without_counting_them() -> None:
     assert list(env.outcomes) == [False, False] and env.stage == 3  # only the current stage's episodes count
     with pytest.raises(ValueError, match="revisit"):
         Curriculum(gym.make(ENV), revisit=1.0)
+
+
+def test_curriculum_starts_at_a_saved_stage_and_refuses_one_it_has_not() -> None:
+    curriculum = Curriculum(gym.make(ENV, **TINY), lengths=[2, 3])
+    curriculum.start_at(3)
+    _, info = curriculum.reset(seed=0)
+    assert info["curriculum_stage"] == 3 and curriculum.stages[3] == {"program": bottom_up(curriculum.unwrapped.programs)[1], "length": 3}
+    with pytest.raises(ValueError, match=r"stage must be in 0\.\.13; got 14"):
+        curriculum.start_at(14)
 
 
 def test_curriculum_rejects_unknown_programs() -> None:

@@ -17,10 +17,16 @@ from npi_gym.wrappers import Curriculum
 CHECKPOINTS = "checkpoints"
 MODEL = "model.zip"
 _STEPS = re.compile(r"rl_model_(\d+)_steps\.zip$")
+CURRICULUM_KEY = "npi_gym_curriculum"
+"""saved with the model: the Curriculum stage of each copy of the training vec env, restored on resume"""
 
 
 def save_model(model: Any, path: Path) -> Path:
-    """``model.save`` to ``path`` atomically: a crash leaves the previous file intact."""
+    """``model.save`` to ``path`` atomically: a crash leaves the previous file intact. With a ``Curriculum``
+    in the training env, its stages are saved too."""
+    env = model.get_env()
+    if env is not None and all(env.env_is_wrapped(Curriculum)):
+        setattr(model, CURRICULUM_KEY, [int(stage) for stage in env.get_attr("stage")])
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".zip", dir=path.parent)
     os.close(fd)
@@ -89,7 +95,8 @@ def train(
     ``timesteps`` defaults to the YAML's ``n_timesteps``; the run is evaluated and checkpointed
     ``evaluations`` times. Evaluation uses the training wrappers without the ``Curriculum``: the
     root program at the env's own sizes. With a ``Curriculum``, each rollout logs its stages
-    (``curriculum/stage_*``), and the learning curve plots them.
+    (``curriculum/stage_*``), the learning curve plots them, and a resumed run continues from the
+    stages its checkpoint saved.
     """
     from stable_baselines3.common.callbacks import CallbackList, ProgressBarCallback
     from stable_baselines3.common.env_util import make_vec_env
@@ -115,6 +122,8 @@ def train(
         if saved != run:
             raise ValueError(f"{latest} was trained as {saved}; resume it with the same algorithm, env, env kwargs and wrappers, not {run}")
         model = cls.load(latest, env=train_env, device="cpu")
+        for i, stage in enumerate(getattr(model, CURRICULUM_KEY, None) or []):
+            train_env.env_method("start_at", stage, indices=i)
     else:
         kwargs = dict(hp.model_kwargs)
         if algo.recurrent:
