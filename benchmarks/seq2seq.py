@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import fcntl
 import os
 import shlex
 import time
@@ -137,26 +138,41 @@ def agreement(config: dict[str, Any], names: list[str]) -> None:
     write_csv("seq2seq_agreement.csv", ["run", "length", "episodes", "solved_through_env", "solved_scoring_path", "agree"], rows)
 
 
-def sample_complexity(config: dict[str, Any]) -> None:
-    """NPI and seq2seq trained on the same ``count`` length-n arrays, scored on the same fresh arrays."""
-    spec, rows = config["sample_complexity"], []
+def sample_complexity(config: dict[str, Any], counts: list[int] | None = None, seeds: list[int] | None = None) -> None:
+    """NPI and seq2seq trained on the same ``count`` length-n arrays, scored on the same fresh arrays; only the
+    ``counts`` and ``seeds`` given (default: the config's), the table keeping the other points' rows."""
+    spec = config["sample_complexity"]
     npi_fields = {**load_config("npi_sample_complexity")["sort"]["config"], **spec.get("npi", {})}
     test = problems(spec["length"], spec["episodes"])
-    for count in spec["counts"]:
-        for seed in spec["seeds"]:
-            npi_cfg = NPIConfig(**{**npi_fields, "problems_per_length": count, "seed": seed})
-            path = FOLDER / f"sample-npi-{count}-{seed}.pt"
-            same = path.exists() and _same(load_checkpoint(path)["config"], dataclasses.asdict(npi_cfg), NPIConfig.RESUMABLE)
-            s = train_npi(npi_cfg, path, resume=same, progress=False)
-            played = run_episodes(NPIAgent.load(path), npi_cfg.env_id, test)
-            rows.append(_sample_row("NPI", count, seed, s, [e.solved for e in played]))
-            cfg = Seq2SeqConfig(**{**spec["seq2seq"], "problems_per_length": count, "seed": seed})
-            path, s = seq2seq_run(f"sample-seq2seq-{count}-{seed}", cfg)
-            agent = Seq2SeqAgent.load(path)
-            env = gym.make(cfg.env_id)
-            rows.append(_sample_row("seq2seq", count, seed, s, score(agent.model, agent.task, env, test, False)))
-            env.close()
-            write_csv("seq2seq_sample_complexity.csv", SAMPLES, rows)
+    points = [(c, s) for c in spec["counts"] for s in spec["seeds"] if c in (counts or spec["counts"]) and s in (seeds or spec["seeds"])]
+    for count, seed in points:
+        npi_cfg = NPIConfig(**{**npi_fields, "problems_per_length": count, "seed": seed})
+        path = FOLDER / f"sample-npi-{count}-{seed}.pt"
+        same = path.exists() and _same(load_checkpoint(path)["config"], dataclasses.asdict(npi_cfg), NPIConfig.RESUMABLE)
+        s = train_npi(npi_cfg, path, resume=same, progress=False)
+        played = run_episodes(NPIAgent.load(path), npi_cfg.env_id, test)
+        rows = [_sample_row("NPI", count, seed, s, [e.solved for e in played])]
+        cfg = Seq2SeqConfig(**{**spec["seq2seq"], "problems_per_length": count, "seed": seed})
+        path, s = seq2seq_run(f"sample-seq2seq-{count}-{seed}", cfg)
+        agent = Seq2SeqAgent.load(path)
+        env = gym.make(cfg.env_id)
+        rows.append(_sample_row("seq2seq", count, seed, s, score(agent.model, agent.task, env, test, False)))
+        env.close()
+        _merge_sample_rows(rows, spec)
+
+
+def _merge_sample_rows(rows: list[list[object]], spec: dict[str, Any]) -> None:
+    """Write ``rows`` into the sample-complexity table in place of the same (model, count, seed), under a lock:
+    several processes may each run some of the points."""
+    path = RESULTS / "seq2seq_sample_complexity.csv"
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    with open(FOLDER / "sample_complexity.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        new = {(str(r[0]), str(r[1]), str(r[2])): r for r in rows}
+        kept = [list(r.values()) for r in read_csv(path) if (r["model"], r["training_problems"], r["seed"]) not in new]
+        merged = kept + list(new.values())
+        merged.sort(key=lambda r: (int(r[1]), int(r[2]), str(r[0])))
+        write_csv(path.name, SAMPLES, [r for r in merged if int(r[1]) in spec["counts"] and int(r[2]) in spec["seeds"]])
 
 
 def _sample_row(model: str, count: int, seed: int, summary: dict[str, Any], solved: list[bool]) -> list[object]:
@@ -270,6 +286,8 @@ def main() -> None:
     parser.add_argument("studies", nargs="*", metavar="STUDY", help=f"studies to run (default: all of {list(STUDIES)})")
     parser.add_argument("--config", default="seq2seq", help="run config in benchmarks/configs/ (default: %(default)s)")
     parser.add_argument("--runs", nargs="+", help="train and score only these runs of the config; the tables keep the others' rows (default: all)")
+    parser.add_argument("--counts", nargs="+", type=int, help="sample_complexity: only these training-set sizes; the table keeps the others' rows")
+    parser.add_argument("--seeds", nargs="+", type=int, help="sample_complexity: only these seeds; the table keeps the others' rows")
     parser.add_argument("--report-only", action="store_true", help="only rebuild the Markdown and plots from the CSVs")
     args = parser.parse_args()
     config = load_config(args.config)
@@ -279,7 +297,7 @@ def main() -> None:
         names = chosen(parser, args.runs or [], list(config["train"]))
         for study in chosen(parser, args.studies, list(STUDIES)):
             if study == "sample_complexity":
-                sample_complexity(config)
+                sample_complexity(config, args.counts, args.seeds)
             else:
                 {"train": train_all, "generalization": generalization, "agreement": agreement}[study](config, names)
     report(args.config)

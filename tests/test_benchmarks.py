@@ -114,3 +114,23 @@ def test_new_task_runs_build_agent_configs_within_the_envs_limits(bench) -> None
             cfg = NPIConfig(**{k: v for k, v in run.items() if k != "data"})
             limit = gym.make(cfg.env_id).unwrapped.length_limit
             assert max([*spec["lengths"], *map(int, spec["structured"])]) <= limit, task
+
+
+def test_sample_complexity_points_run_apart_merge_into_one_table(bench, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    import seq2seq
+
+    monkeypatch.setattr(bench, "RESULTS", tmp_path)
+    monkeypatch.setattr(seq2seq, "RESULTS", tmp_path)
+    monkeypatch.setattr(seq2seq, "FOLDER", tmp_path / "runs")
+    spec = {"counts": [1, 4], "seeds": [0, 1]}
+
+    def row(model: str, count: int, seed: int, solved: int) -> list[object]:
+        return [model, count, seed, 10, 1.0, 100, solved, solved / 100]
+
+    seq2seq._merge_sample_rows([row("NPI", 4, 1, 7), row("seq2seq", 4, 1, 0)], spec)
+    seq2seq._merge_sample_rows([row("NPI", 1, 0, 3), row("seq2seq", 1, 0, 0), row("NPI", 9, 0, 1)], spec)
+    seq2seq._merge_sample_rows([row("NPI", 4, 1, 8)], spec)  # a point run again replaces its row
+    with (tmp_path / "seq2seq_sample_complexity.csv").open() as f:
+        table = [(r["model"], r["training_problems"], r["seed"], r["solved"]) for r in csv.DictReader(f)]
+    assert table == [("NPI", "1", "0", "3"), ("seq2seq", "1", "0", "0"), ("NPI", "4", "1", "8"), ("seq2seq", "4", "1", "0")]
