@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from agents.baselines.algorithms import ALGORITHMS, algorithm
+from agents.common.commands import print_evaluation
 from agents.common.flags import parse_json_object
 from npi_gym.cli import int_at_least
 
@@ -52,18 +53,6 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env-kwargs", type=parse_json_object, help="--agent and SB3 models: make-time kwargs as JSON")
 
 
-def _evaluate(agent: Any, env_id: str, env_kwargs: dict[str, Any], title: str, args: argparse.Namespace, out: TextIO) -> int:
-    from agents.base import evaluate, format_results
-
-    lengths = args.lengths or [None]
-    episodes = args.episodes or [100]
-    results = evaluate(
-        agent, env_id, lengths, episodes[0] if len(episodes) == 1 else episodes, seed=args.seed, batch_size=args.batch_size, **env_kwargs
-    )
-    print(format_results(results, title), file=out)
-    return 0
-
-
 def evaluate_external(args: argparse.Namespace, out: TextIO) -> int:
     """``npi-gym eval --agent module:Name --env ID``: build the agent with the env and play it."""
     import gymnasium as gym
@@ -78,7 +67,8 @@ def evaluate_external(args: argparse.Namespace, out: TextIO) -> int:
     env = gym.make(args.env, **env_kwargs)
     try:
         agent = build_agent(args.agent, env)
-        return _evaluate(agent, args.env, env_kwargs, f"{args.env}, {args.agent}", args, out)
+        title = f"{args.env}, {args.agent}"
+        return print_evaluation(agent, args.env, args.lengths or [None], args, out, title, batch_size=args.batch_size, **env_kwargs)
     finally:
         env.close()
 
@@ -92,4 +82,5 @@ def evaluate_sb3(args: argparse.Namespace, out: TextIO) -> int:
     torch.set_num_threads(1)
     agent = SB3Agent.load(args.checkpoint, args.env)
     env_kwargs = agent.env_kwargs if args.env_kwargs is None else args.env_kwargs
-    return _evaluate(agent, agent.env_id, env_kwargs, f"{agent.env_id}, {args.checkpoint}", args, out)
+    title = f"{agent.env_id}, {args.checkpoint}"
+    return print_evaluation(agent, agent.env_id, args.lengths or [None], args, out, title, batch_size=args.batch_size, **env_kwargs)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agents.baselines.seq2seq_config import KIND, Seq2SeqConfig
-from agents.common.commands import add_train_command
+from agents.common.commands import add_train_command, print_evaluation
 
 NAME = "seq2seq"
 READS = ("lengths",)
@@ -40,14 +40,9 @@ def evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
     """Per-length accuracy of a seq2seq checkpoint through env.step (it reads the input and writes its answer)."""
     import torch
 
-    from agents.base import evaluate, format_results
     from agents.baselines.seq2seq_agent import Seq2SeqAgent
 
-    lengths, episodes = args.shared.get("lengths") or LENGTHS, args.episodes or [100]
-    if len(episodes) not in (1, len(lengths)):
-        raise ValueError(f"--episodes gives {len(episodes)} counts for {len(lengths)} lengths; give one count, or one per length")
     torch.set_num_threads(1)
     agent = Seq2SeqAgent.load(args.checkpoint, args.env)
-    results = evaluate(agent, agent.env_id, lengths, episodes[0] if len(episodes) == 1 else episodes, seed=args.seed, **agent.env_kwargs)
-    print(format_results(results, f"{agent.env_id}, seq2seq {args.checkpoint}"), file=out)
-    return 0
+    title = f"{agent.env_id}, seq2seq {args.checkpoint}"
+    return print_evaluation(agent, agent.env_id, args.shared.get("lengths") or LENGTHS, args, out, title, **agent.env_kwargs)

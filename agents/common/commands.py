@@ -1,4 +1,5 @@
-"""What every agent's ``npi-gym train`` command shares: config flags, --out/--resume/--quiet, the resume policy."""
+"""What every agent's ``npi-gym train`` command shares (config flags, --out/--resume/--quiet, the resume policy),
+and the per-length table its ``npi-gym eval`` prints."""
 
 from __future__ import annotations
 
@@ -40,6 +41,24 @@ def add_train_command(
         return 0
 
     parser.set_defaults(run=run, command=f"train {name}", stem=name)
+
+
+def print_evaluation(
+    agent: Any, env_id: str, lengths: list[int | None], args: argparse.Namespace, out: TextIO, title: str, **kwargs: Any
+) -> int:
+    """``npi-gym eval``'s table: ``agent`` on ``env_id`` at ``lengths``, ``--episodes`` one count or one per length,
+    ``--seed``; ``kwargs`` go to ``agents.base.evaluate`` (``batch_size``, make-time kwargs)."""
+    from agents.base import evaluate, format_results
+
+    episodes = args.episodes or [100]
+    if len(episodes) not in (1, len(lengths)):
+        raise ValueError(
+            f"--episodes {','.join(map(str, episodes))} gives {len(episodes)} counts for the {len(lengths)} lengths "
+            f"{','.join(map(str, lengths))}; give one count, or one per length"
+        )
+    results = evaluate(agent, env_id, lengths, episodes[0] if len(episodes) == 1 else episodes, seed=args.seed, **kwargs)
+    print(format_results(results, title), file=out)
+    return 0
 
 
 def check_writable(out: Path, name: str) -> None:

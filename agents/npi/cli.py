@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from agents.common.commands import add_train_command
+from agents.common.commands import add_train_command, print_evaluation
 from agents.npi.checkpoint import KIND
 from agents.npi.config import NPIConfig
 from npi_gym.cli import int_at_least
@@ -45,20 +45,9 @@ def evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
     """Per-length accuracy of an NPI checkpoint through env.step."""
     import torch
 
-    from agents.base import evaluate, format_results
     from agents.npi.agent import NPIAgent
 
-    lengths, episodes = args.lengths or LENGTHS, args.episodes or [100]
-    if len(episodes) not in (1, len(lengths)):
-        raise ValueError(
-            f"--episodes {','.join(map(str, episodes))} gives {len(episodes)} counts for the {len(lengths)} lengths "
-            f"{','.join(map(str, lengths))}; give one count, or one per length"
-        )
     torch.set_num_threads(1)
     agent = NPIAgent.load(args.checkpoint, args.env)
-    results = evaluate(
-        agent, agent.env_id, lengths, episodes[0] if len(episodes) == 1 else episodes,
-        seed=args.seed, batch_size=args.batch_size, **agent.env_kwargs,
-    )
-    print(format_results(results, f"{agent.env_id}, {args.checkpoint}"), file=out)
-    return 0
+    title = f"{agent.env_id}, {args.checkpoint}"
+    return print_evaluation(agent, agent.env_id, args.lengths or LENGTHS, args, out, title, batch_size=args.batch_size, **agent.env_kwargs)
