@@ -96,6 +96,11 @@ def read_csv(path: str | Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def read_result(name: str) -> list[dict[str, str]]:
+    """The rows of ``results/NAME`` (a CSV a benchmark wrote), as ``read_csv`` gives them."""
+    return read_csv(RESULTS / name)
+
+
 def _result(name: str) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     return RESULTS / name

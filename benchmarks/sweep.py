@@ -128,7 +128,7 @@ def main() -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     times = {}
     for mode in ("serial", "ray"):
-        configs = rl_baselines.trials(args.envs, args.algorithms, smoke=True, runs=RUNS / "sweep-speedup" / stamp / mode)
+        configs = rl_baselines.trials(args.envs, args.algorithms, "rl_baselines_smoke", runs=RUNS / "sweep-speedup" / stamp / mode)
         start = time.perf_counter()
         results = on_ray(rl_baselines.run_trial, configs, "speedup", workers=args.workers) if mode == "ray" else \
             [_json(rl_baselines.run_trial(c)) for c in configs]

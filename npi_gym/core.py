@@ -363,6 +363,16 @@ class ProgramEnv(TaskEnv):
             return self._solved()
         return _states_equal(self._get_state(), self._target)
 
+    def goal_mismatch(self) -> np.ndarray | None:
+        """Which state entries differ from a sub-program episode's success state (flat booleans); None on root episodes.
+
+        The state ``succeeded`` compares with (pointers and cells, entry by entry, in a fixed order); a
+        root episode's success is the task's own test, which has no such state.
+        """
+        if self._target is None:
+            return None
+        return np.concatenate([_entries_differing(x, y) for x, y in zip(self._get_state(), self._target)])
+
     def _expert_calls(self) -> Iterator[tuple[int, Call]]:
         """Play the expert from the root on the current state, yielding (frames open, call) per call.
 
@@ -468,3 +478,8 @@ class ProgramEnv(TaskEnv):
 
 def _states_equal(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def _entries_differing(a: Any, goal: Any) -> np.ndarray:
+    a, goal = np.asarray(a), np.asarray(goal)
+    return (a != goal).ravel() if a.shape == goal.shape else np.ones(goal.size, dtype=bool)

@@ -357,3 +357,75 @@ def test_skip_trivial_opens_only_episodes_that_returning_at_once_fails(program) 
         _, reward, _, _, _ = skipping.step(skipping.unwrapped.call_to_action("RETURN"))
         assert reward == 0.0, seed
     assert any(trivial), "the plain env opens some episodes that RETURN at once solves"
+
+
+def _flat_index(env: FlatCalls, call) -> int:
+    return next(i for i, c in enumerate(env.calls) if c["program"] == call.program and tuple(c["args"]) == tuple(call.args))
+
+
+def _episode_programs(env_id: str) -> list[str]:
+    return [p for p in gym.make(env_id).unwrapped.episode_programs if p != gym.make(env_id).unwrapped.root]
+
+
+@pytest.mark.parametrize("env_id", ["NPI-Addition-v0", ENV])
+def test_goal_mismatch_is_none_on_root_episodes_and_empty_where_the_episode_succeeds(env_id) -> None:
+    env = gym.make(env_id, max_length=4)
+    env.reset(seed=0)
+    assert env.unwrapped.goal_mismatch() is None
+    for k, program in enumerate(_episode_programs(env_id)):
+        env.reset(seed=k, options={"program": program})
+        base = env.unwrapped
+        start = base.goal_mismatch()
+        assert start.dtype == bool and start.any() == (not base.succeeded()), program
+        done = False
+        while not done:
+            _, reward, terminated, truncated, _ = env.step(base.expert_action())
+            done = terminated or truncated
+        assert reward == 1.0 and not base.goal_mismatch().any(), program
+
+
+@pytest.mark.parametrize("env_id", ["NPI-Addition-v0", ENV])
+def test_goal_progress_sums_to_the_goal_share_reached_and_pays_most_for_solving(env_id) -> None:
+    """Random masked play (every fourth episode the expert's): each shaped return is the sparse reward plus
+    weight * (entries fixed - entries spoiled) / entries wrong at the start."""
+    from agents.baselines.wrappers import GoalProgress
+
+    weight = 0.5
+    env = FlatCalls(GoalProgress(gym.make(env_id, max_length=4), weight=weight))
+    rng = np.random.default_rng(0)
+    programs = _episode_programs(env_id)
+    solved = failed = 0
+    for episode in range(300):
+        env.reset(seed=episode, options={"program": programs[episode % len(programs)]})
+        start = env.unwrapped.goal_mismatch()
+        total, done = 0.0, False
+        while not done:
+            expert = env.unwrapped.expert_call() if episode % 4 == 0 else None
+            action = _flat_index(env, expert) if expert else rng.choice(np.flatnonzero(env.action_masks()))
+            _, reward, terminated, truncated, info = env.step(int(action))
+            total += reward
+            done = terminated or truncated
+        end = env.unwrapped.goal_mismatch()
+        expected = info["sparse_reward"] + (weight * ((start & ~end).sum() - (~start & end).sum()) / start.sum() if start.any() else 0.0)
+        assert total == pytest.approx(expected), (episode, programs[episode % len(programs)])
+        if info["sparse_reward"] == 1.0:
+            solved += 1
+            assert total == pytest.approx(1.0 + weight if start.any() else 1.0)
+        else:
+            failed += 1
+            assert total <= weight + 1e-9
+    assert solved and failed
+
+
+def test_goal_progress_pays_a_fix_at_once_and_a_spoiled_entry_at_the_end() -> None:
+    from agents.baselines.wrappers import GoalProgress
+
+    env = GoalProgress(gym.make("NPI-Addition-v0", max_length=3))
+    env.reset(seed=1, options={"program": "CARRY", "length": 3})  # the carry cell one column left is the goal's only wrong entry
+    rewards = [env.step(env.unwrapped.call_to_action(c))[1] for c in ("ACT PTR CARRY LEFT", "ACT WRITE CARRY 1", "RETURN")]
+    assert rewards == pytest.approx([0.0, 0.5, -0.5])  # returning with the carry pointer out of place gives the credit back
+    env.reset(seed=0)
+    root = [env.step(env.unwrapped.call_to_action("RETURN"))]
+    assert root[0][1] == 0.0 and root[0][4]["sparse_reward"] == 0.0  # root episodes keep the sparse reward
+    with pytest.raises(ValueError, match="below the reward of solving"):
+        GoalProgress(gym.make(ENV), weight=1.0)

@@ -56,13 +56,52 @@ def test_sweep_options_without_ray_are_refused(bench) -> None:
 
 
 def test_trial_configs_are_data_and_name_their_experiment(bench, tmp_path: Path) -> None:
-    configs = bench.rl.trials(["NPI-Sort-v0", "NPI-Table-1Col-v0"], ["ppo-mask", "a2c"], smoke=True, runs=tmp_path)
+    configs = bench.rl.trials(["NPI-Sort-v0", "NPI-Table-1Col-v0"], ["ppo-mask", "a2c"], "rl_baselines_smoke", runs=tmp_path)
     assert [(c["env_id"], c["algorithm"]) for c in configs] == [
         ("NPI-Sort-v0", "ppo-mask"), ("NPI-Sort-v0", "a2c"), ("NPI-Table-1Col-v0", "ppo-mask"), ("NPI-Table-1Col-v0", "a2c")]
     assert configs[2]["lengths"] == [None] and all(c["out"].startswith(str(tmp_path)) for c in configs)
     path = bench.sweep.experiment_path(configs, "rl")
     assert path == bench.sweep.experiment_path([dict(c) for c in configs], "rl")
     assert path != bench.sweep.experiment_path(configs[:3], "rl")
+
+
+def test_run_configs_inherit_their_base_and_budgets_default_to_the_yaml(bench) -> None:
+    full = bench.rl.trials(["NPI-Sort-v0"], ["ppo-mask"], "rl_baselines")
+    reduced = bench.rl.trials(["NPI-Sort-v0"], ["ppo-mask", "qrdqn"], "rl_baselines_reduced")
+    base = bench.common.load_config("rl_baselines")
+    assert {c["timesteps"] for c in full} == {None}  # the YAML's n_timesteps
+    assert [c["seed"] for c in full] == base["seeds"] and full[0]["env_kwargs"] == base["envs"]["NPI-Sort-v0"]["env_kwargs"]
+    assert {c["timesteps"] for c in reduced if c["algorithm"] == "ppo-mask"} == {30_000}
+    assert reduced[0]["env_kwargs"] == full[0]["env_kwargs"] and reduced[0]["lengths"] != full[0]["lengths"]
+    assert reduced[0]["episodes"] == [20] * len(reduced[0]["lengths"])
+    (longest,) = [c for c in bench.rl.trials(["NPI-Sort-v0"], ["ppo-mask"], "rl_curriculum") if c["seed"] == 0]
+    assert len(longest["episodes"]) == len(longest["lengths"]) and longest["episodes"][-1] < longest["episodes"][0]
+
+
+def test_a_finished_trial_is_read_back_not_replayed_and_other_rows_are_kept(bench, tmp_path: Path) -> None:
+    (trial,) = [c for c in bench.rl.trials(["NPI-Sort-v0"], ["a2c"], "rl_baselines_smoke", runs=tmp_path)]
+    trial = {**trial, "lengths": [2], "episodes": [3]}
+    first = bench.rl.run_trial(trial)
+    assert first["timesteps"] >= trial["timesteps"] and len(first["solved"]) == 3
+    model = Path(trial["out"]) / "model.zip"
+    stamp = model.stat().st_mtime_ns
+    assert bench.rl.run_trial(trial) == first and model.stat().st_mtime_ns == stamp  # read from result.json
+    again = bench.rl.run_trial({**trial, "episodes": [5]})  # another evaluation: played again, not retrained
+    assert len(again["solved"]) == 5 and again["timesteps"] == first["timesteps"]
+    bench.common.write_csv("rl_test.csv", bench.rl.HEADER, [
+        ["NPI-Sort-v0", "a2c", *[""] * 11], ["NPI-Sort-v0", "random", *[""] * 11], ["NPI-Sort-v0", "ppo", *[""] * 11]])
+    kept = bench.rl.kept_rows("rl_test", [trial])
+    assert [row[1] for row in kept] == ["ppo"]  # the run's own rows and its env's floors are made again
+
+
+def test_training_time_sums_the_last_elapsed_time_of_every_session(tmp_path: Path) -> None:
+    from agents.baselines.plots import training_seconds
+
+    for session, elapsed in (("session-1", ["3", "", "40"]), ("session-2", ["5", "12"]), ("session-10", ["7"])):
+        (tmp_path / session).mkdir()
+        lines = ["time/time_elapsed,time/total_timesteps", *(f"{e},{100 * i}" for i, e in enumerate(elapsed))]
+        (tmp_path / session / "progress.csv").write_text("\n".join(lines) + "\n")
+    assert training_seconds(tmp_path) == 40 + 12 + 7
 
 
 def test_npi_sample_complexity_runs_are_sweep_trials(bench) -> None:
@@ -81,16 +120,18 @@ def test_a_tiny_sweep_gives_the_same_tables_serially_and_on_ray(bench, tmp_path:
     pytest.importorskip("ray.tune")
     from stable_baselines3 import A2C
 
-    (base,) = bench.rl.trials(["NPI-Sort-v0"], ["a2c"], smoke=True)
-    configs = {mode: [{**base, "seed": s, "lengths": [2, 3], "episodes": 3, "out": str(tmp_path / mode / f"seed-{s}")} for s in (0, 1)]
+    (base,) = bench.rl.trials(["NPI-Sort-v0"], ["a2c"], "rl_baselines_smoke")
+    configs = {mode: [{**base, "seed": s, "lengths": [2, 3], "episodes": [3, 3], "out": str(tmp_path / mode / f"seed-{s}")} for s in (0, 1)]
                for mode in ("serial", "ray")}
     serial = bench.sweep.run(bench.rl.run_trial, configs["serial"], "test", SERIAL)
     on_ray = bench.sweep.on_ray(bench.rl.run_trial, configs["ray"], "test", workers=2, storage=tmp_path / "sweeps")
     assert [r["solved"] for r in on_ray] == [r["solved"] for r in serial]
     minutes = bench.rl.HEADER.index("train_minutes")
-    tables = {mode: [row[:minutes] + row[minutes + 1:] for row in bench.rl.tables(configs[mode], r, smoke=True)]
+    tables = {mode: [row[:minutes] + row[minutes + 1:] for row in bench.rl.tables(configs[mode], r, "rl_baselines_smoke")]
               for mode, r in (("serial", serial), ("ray", on_ray))}
-    assert tables["ray"] == tables["serial"] and len(tables["serial"]) == 3 * 2  # random, trivial, a2c at two lengths
+    assert tables["ray"] == tables["serial"] and len(tables["serial"]) == 4 * 2  # random, trivial, the shipped NPI, a2c at two lengths
+    npi = [row for row in tables["serial"] if row[1] == "npi (shipped)"]
+    assert [row[bench.rl.HEADER.index("accuracy") - 1] for row in npi] == ["100.0", "100.0"]  # one column fewer: minutes cut
     for s in (0, 1):  # the very same weights: the trials are deterministic wherever they run
         weights = [A2C.load(tmp_path / mode / f"seed-{s}" / "model.zip", device="cpu").policy.state_dict() for mode in ("serial", "ray")]
         assert all((weights[0][k] == weights[1][k]).all() for k in weights[0])

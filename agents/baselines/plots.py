@@ -11,16 +11,30 @@ STAGE = "curriculum/stage_mean"
 """logged by runs with a Curriculum: the mean stage over the vec env's copies"""
 
 
+def sessions(logs: Path) -> list[list[dict[str, str]]]:
+    """The rows of every session's ``progress.csv`` under ``logs`` (``session-1``, ``session-2``, ... in order)."""
+    found = sorted(logs.glob("session-*/progress.csv"), key=lambda p: int(p.parent.name.split("-")[1]))
+    rows = []
+    for session in found:
+        with session.open() as f:
+            rows.append(list(csv.DictReader(f)))
+    return rows
+
+
 def read_curves(logs: Path) -> dict[str, list[tuple[float, float]]]:
     """(total timesteps, value) per key of ``CURVES`` over every session's ``progress.csv``, in order."""
     curves: dict[str, list[tuple[float, float]]] = {key: [] for key in (*CURVES, STAGE)}
-    for session in sorted(logs.glob("session-*/progress.csv"), key=lambda p: int(p.parent.name.split("-")[1])):
-        with session.open() as f:
-            for row in csv.DictReader(f):
-                for key, points in curves.items():
-                    if row.get(key) and row.get("time/total_timesteps"):
-                        points.append((float(row["time/total_timesteps"]), float(row[key])))
+    for row in (row for session in sessions(logs) for row in session):
+        for key, points in curves.items():
+            if row.get(key) and row.get("time/total_timesteps"):
+                points.append((float(row["time/total_timesteps"]), float(row[key])))
     return curves
+
+
+def training_seconds(logs: Path) -> float:
+    """A run's training time: the last ``time/time_elapsed`` SB3 logged in each session, summed."""
+    elapsed = [[float(r["time/time_elapsed"]) for r in rows if r.get("time/time_elapsed")] for rows in sessions(logs)]
+    return sum(times[-1] for times in elapsed if times)
 
 
 def plot_learning_curve(logs: Path, png: Path, title: str) -> Path:

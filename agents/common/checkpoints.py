@@ -15,7 +15,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 TRAINING_STATE = "optimizer"
 """the key only a resumable (training) checkpoint has"""
@@ -173,12 +173,17 @@ def save_atomic(path: str | Path, payload: Any) -> Path:
     the next save of ``path`` removes)."""
     import torch
 
+    return write_atomic(path, lambda f: torch.save(payload, f))
+
+
+def write_atomic(path: str | Path, write: Callable[[BinaryIO], Any]) -> Path:
+    """``write(file)`` into a temporary file beside ``path``, then renamed onto it: ``path`` is the old file or the new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
