@@ -240,6 +240,32 @@ def kept_rows(name: str, configs: list[dict[str, Any]]) -> list[list[Any]]:
             and (r["env"], r["agent"]) not in ran and not (r["env"] in envs and r["agent"] in FLOORS)]
 
 
+def leaderboard(rows: list[list[Any]], config: dict[str, Any]) -> list[str]:
+    """One line per agent, one column per env: accuracy within the training sizes (non-trivial), then beyond them.
+
+    Within: the lengths up to the env's ``max_length`` (every problem where it has none); each figure is
+    the mean over those lengths of the table's per-length figure.
+    """
+    col = {name: HEADER.index(name) for name in ("accuracy", "non_trivial", "length")}
+    envs = [env for env in config["envs"] if any(r[0] == env for r in rows)]
+    agents = list(dict.fromkeys(r[1] for r in rows))
+
+    def cell(env: str, agent: str) -> str:
+        mine = [r for r in rows if r[0] == env and r[1] == agent]
+        if not mine:
+            return ""
+        top = config["envs"][env]["env_kwargs"].get("max_length")
+        inside = [r for r in mine if top is None or str(r[col["length"]]) == "any" or int(r[col["length"]]) <= top]
+        beyond = [r for r in mine if r not in inside]
+        mean = lambda picked, key: np.mean([float(r[col[key]]) for r in picked])  # noqa: E731
+        text = f"{mean(inside, 'accuracy'):.0f} ({mean(inside, 'non_trivial'):.0f})"
+        return text + (f" · {mean(beyond, 'accuracy'):.0f}" if beyond else "")
+
+    lengths = [f"{env} ({', '.join(str(n) for n in config['envs'][env]['lengths']) or 'its own problems'})" for env in envs]
+    return [md_row("agent", *lengths), md_row(*["---"] * (len(envs) + 1)),
+            *(md_row(agent, *(cell(env, agent) for env in envs)) for agent in agents)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="rl_baselines", help="configs/NAME.toml (default: %(default)s)")
@@ -260,6 +286,15 @@ def main() -> None:
     agents = [*FLOORS, *config["algorithms"]]
     rows = sorted(kept_rows(args.config, configs) + rows, key=lambda r: (order[r[0]], agents.index(r[1])))
     write_csv(f"{args.config}.csv", HEADER, rows)
+    write_markdown(f"{args.config}_leaderboard.md", [
+        f"# Leaderboard: `python benchmarks/rl_baselines.py --config {args.config}`",
+        "",
+        "Accuracy % within the training sizes (in brackets: on the problems RETURN at once fails), then `·` beyond",
+        "them; means over the lengths of each range, every agent on the same fresh problems (results/"
+        f"{args.config}.md has each length, seed spread and the papers' figures).",
+        "",
+        *leaderboard(rows, config),
+    ], echo=True)
     write_markdown(f"{args.config}.md", [
         "# RL baselines: accuracy through agents.evaluate's harness, beside the trivial policy",
         "",
