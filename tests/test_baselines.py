@@ -367,9 +367,9 @@ def _episode_programs(env_id: str) -> list[str]:
     return [p for p in gym.make(env_id).unwrapped.episode_programs if p != gym.make(env_id).unwrapped.root]
 
 
-@pytest.mark.parametrize("env_id", ["NPI-Addition-v0", ENV])
+@pytest.mark.parametrize("env_id", npi_gym.PROGRAM_CALL_IDS)
 def test_goal_mismatch_is_none_on_root_episodes_and_empty_where_the_episode_succeeds(env_id) -> None:
-    env = gym.make(env_id, max_length=4)
+    env = gym.make(env_id)
     env.reset(seed=0)
     assert env.unwrapped.goal_mismatch() is None
     for k, program in enumerate(_episode_programs(env_id)):
