@@ -250,20 +250,32 @@ def leaderboard(rows: list[list[Any]], config: dict[str, Any]) -> list[str]:
     envs = [env for env in config["envs"] if any(r[0] == env for r in rows)]
     agents = list(dict.fromkeys(r[1] for r in rows))
 
-    def cell(env: str, agent: str) -> str:
-        mine = [r for r in rows if r[0] == env and r[1] == agent]
-        if not mine:
-            return ""
+    col["paper"] = HEADER.index("paper")
+
+    def split(env: str, agents: tuple[str, ...]) -> tuple[list[list[Any]], list[list[Any]]]:
+        mine = [r for r in rows if r[0] == env and r[1] in agents]
         top = config["envs"][env]["env_kwargs"].get("max_length")
         inside = [r for r in mine if top is None or str(r[col["length"]]) == "any" or int(r[col["length"]]) <= top]
-        beyond = [r for r in mine if r not in inside]
-        mean = lambda picked, key: np.mean([float(r[col[key]]) for r in picked])  # noqa: E731
-        text = f"{mean(inside, 'accuracy'):.0f} ({mean(inside, 'non_trivial'):.0f})"
-        return text + (f" · {mean(beyond, 'accuracy'):.0f}" if beyond else "")
+        return inside, [r for r in mine if r not in inside]
+
+    def mean(picked: list[list[Any]], key: str) -> str:
+        figures = [float(r[col[key]]) for r in picked if str(r[col[key]]) not in ("", "nan")]
+        return f"{np.mean(figures):.0f}" if figures else "–"
+
+    def cell(env: str, agent: str) -> str:
+        inside, beyond = split(env, (agent,))
+        if not inside + beyond:
+            return ""
+        return f"{mean(inside, 'accuracy')} ({mean(inside, 'non_trivial')})" + (f" · {mean(beyond, 'accuracy')}" if beyond else "")
+
+    def paper(env: str) -> str:
+        inside, beyond = split(env, ("npi (shipped)", "neural-programmer (shipped)"))
+        return mean(inside, "paper") + (f" · {mean(beyond, 'paper')}" if beyond else "")
 
     lengths = [f"{env} ({', '.join(str(n) for n in config['envs'][env]['lengths']) or 'its own problems'})" for env in envs]
     return [md_row("agent", *lengths), md_row(*["---"] * (len(envs) + 1)),
-            *(md_row(agent, *(cell(env, agent) for env in envs)) for agent in agents)]
+            *(md_row(agent, *(cell(env, agent) for env in envs)) for agent in agents),
+            md_row("paper (its NPI or Neural Programmer)", *(paper(env) for env in envs))]
 
 
 def main() -> None:

@@ -98,14 +98,18 @@ def test_the_leaderboard_splits_training_sizes_from_longer_ones(bench) -> None:
     config = bench.rl.run_config("rl_baselines_reduced")
     blank = dict.fromkeys(bench.rl.HEADER, "")
 
-    def row(env, agent, length, accuracy, non_trivial):
-        return list({**blank, "env": env, "agent": agent, "length": length, "accuracy": accuracy, "non_trivial": non_trivial}.values())
+    def row(env, agent, length, accuracy, non_trivial, paper=""):
+        return list({**blank, "env": env, "agent": agent, "length": length, "accuracy": accuracy, "non_trivial": non_trivial,
+                     "paper": paper}.values())
 
     rows = [row("NPI-Sort-v0", "ppo", 2, "90.0", "80.0"), row("NPI-Sort-v0", "ppo", 4, "70.0", "60.0"),
-            row("NPI-Sort-v0", "ppo", 10, "5.0", "5.0"), row("NPI-Table-1Col-v0", "ppo", "any", "40.0", "40.0")]
+            row("NPI-Sort-v0", "ppo", 10, "5.0", "5.0"), row("NPI-Table-1Col-v0", "ppo", "any", "40.0", "40.0"),
+            row("NPI-Sort-v0", "npi (shipped)", 2, "100.0", "100.0"), row("NPI-Sort-v0", "npi (shipped)", 10, "100.0", "100.0", "100")]
     lines = bench.rl.leaderboard(rows, config)
     assert lines[0].startswith("| agent | NPI-Sort-v0 (2, 3, 4, 10) | NPI-Table-1Col-v0 (its own problems) |")
     assert lines[2] == "| ppo | 80 (70) · 5 | 40 (40) |"  # max_length 4: lengths 2 and 4 within, 10 beyond
+    assert lines[3] == "| npi (shipped) | 100 (100) · 100 |  |"
+    assert lines[4] == "| paper (its NPI or Neural Programmer) | – · 100 | – |"  # the paper gives no figure at length 2
 
 
 def test_training_time_sums_the_last_elapsed_time_of_every_session(tmp_path: Path) -> None:
