@@ -118,6 +118,21 @@ def test_resume_continues_the_timestep_count(tmp_path) -> None:
         train(algorithm("ppo"), ENV, tmp_path / "run", timesteps=256, env_kwargs=TINY, hyperparams=tiny_yaml(tmp_path, algorithm("ppo")), resume=True)
 
 
+def test_a_resumed_run_keeps_its_earlier_evaluations(tmp_path) -> None:
+    """SB3's EvalCallback rewrites evaluations.npz from an empty history; a resumed run's curve must still start at 0."""
+    algo = algorithm("ppo-mask")
+    yml = tiny_yaml(tmp_path, algo)
+    out = tmp_path / "run"
+    train(algo, ENV, out, timesteps=64, env_kwargs=TINY, hyperparams=yml, eval_episodes=2, evaluations=1)
+    with np.load(out / "eval" / "evaluations.npz") as first:
+        assert first["timesteps"].tolist() == [64]
+        before = first["results"][0].tolist()
+    train(algo, ENV, out, timesteps=192, env_kwargs=TINY, hyperparams=yml, resume=True, eval_episodes=2, evaluations=2)
+    with np.load(out / "eval" / "evaluations.npz") as both:
+        assert both["timesteps"].tolist() == [64, 160]
+        assert both["results"][0].tolist() == before and both["results"].shape == (2, 2)
+
+
 class _Fixed:
     """A stand-in SB3 model: always the flat index it is told, recording what it saw."""
 

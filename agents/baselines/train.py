@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from agents.baselines.algorithms import Algorithm
 from agents.baselines.hyperparams import load_hyperparams, wrapper_class, wrapper_function
 from agents.baselines.plots import plot_learning_curve
@@ -139,6 +141,8 @@ def train(
     evaluator = _eval_callback(algo)(
         eval_env, n_eval_episodes=eval_episodes, eval_freq=every, best_model_save_path=str(out / "best"), log_path=str(out / "eval"), verbose=0
     )
+    if latest is not None:
+        continue_evaluations(evaluator, out / "eval" / "evaluations.npz", model.num_timesteps)
     callbacks = [_checkpoint_callback()(every, str(out / CHECKPOINTS)), evaluator]
     if len(eval_wrappers) < len(hp.env_wrapper):
         callbacks.append(_curriculum_callback()())
@@ -157,6 +161,26 @@ def train(
         "model": out / MODEL,
         "curve": plot_learning_curve(out / "logs", out / "learning_curve.png", f"{algo.name} on {env_id}"),
     }
+
+
+def continue_evaluations(evaluator: Any, npz: Path, upto: int) -> None:
+    """Give a resumed run's EvalCallback the run's evaluations up to its checkpoint's ``upto`` steps.
+
+    SB3's EvalCallback starts an empty history and rewrites ``evaluations.npz`` with it, so without
+    this a resumed run's learning curve would begin at the resume; its best mean reward carries on too,
+    so ``best/`` is replaced only by a better model.
+    """
+    if not npz.is_file():
+        return
+    with np.load(npz) as saved:
+        keep = [i for i, t in enumerate(saved["timesteps"]) if t <= upto]
+        evaluator.evaluations_timesteps = [int(saved["timesteps"][i]) for i in keep]
+        evaluator.evaluations_results = [saved["results"][i].tolist() for i in keep]
+        evaluator.evaluations_length = [saved["ep_lengths"][i].tolist() for i in keep]
+        if "successes" in saved.files:
+            evaluator.evaluations_successes = [saved["successes"][i].tolist() for i in keep]
+    if evaluator.evaluations_results:
+        evaluator.best_mean_reward = max(float(np.mean(r)) for r in evaluator.evaluations_results)
 
 
 def _eval_callback(algo: Algorithm) -> type:
