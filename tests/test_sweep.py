@@ -94,6 +94,13 @@ def test_a_finished_trial_is_read_back_not_replayed_and_other_rows_are_kept(benc
     assert [row[1] for row in kept] == ["ppo"]  # the run's own rows and its env's floors are made again
 
 
+def test_shipped_agents_play_the_problems_in_the_env_they_were_trained_for(bench) -> None:
+    """The car NPI reads 32-pixel frames; the grid's env is the default 64: it still plays the same problems."""
+    tasks = bench.rl.problems([None], [2])
+    played = bench.rl.play_shipped(bench.common.CAR_ID, tasks, {})
+    assert list(played) == ["npi (shipped)"] and len(played["npi (shipped)"]) == 2
+
+
 def test_the_leaderboard_splits_training_sizes_from_longer_ones(bench) -> None:
     config = bench.rl.run_config("rl_baselines_reduced")
     blank = dict.fromkeys(bench.rl.HEADER, "")
@@ -104,12 +111,14 @@ def test_the_leaderboard_splits_training_sizes_from_longer_ones(bench) -> None:
 
     rows = [row("NPI-Sort-v0", "ppo", 2, "90.0", "80.0"), row("NPI-Sort-v0", "ppo", 4, "70.0", "60.0"),
             row("NPI-Sort-v0", "ppo", 10, "5.0", "5.0"), row("NPI-Table-1Col-v0", "ppo", "any", "40.0", "40.0"),
-            row("NPI-Sort-v0", "npi (shipped)", 2, "100.0", "100.0"), row("NPI-Sort-v0", "npi (shipped)", 10, "100.0", "100.0", "100")]
+            row("NPI-Sort-v0", "npi (shipped)", 2, "100.0", "100.0"), row("NPI-Sort-v0", "npi (shipped)", 10, "100.0", "100.0", "100"),
+            row("NPI-Table-1Col-v0", "neural-programmer (shipped)", "any", "95.0", "95.0", "89.5")]
     lines = bench.rl.leaderboard(rows, config)
     assert lines[0].startswith("| agent | NPI-Sort-v0 (2, 3, 4, 10) | NPI-Table-1Col-v0 (its own problems) |")
-    assert lines[2] == "| ppo | 80 (70) · 5 | 40 (40) |"  # max_length 4: lengths 2 and 4 within, 10 beyond
-    assert lines[3] == "| npi (shipped) | 100 (100) · 100 |  |"
-    assert lines[4] == "| paper (its NPI or Neural Programmer) | – · 100 | – |"  # the paper gives no figure at length 2
+    assert lines[2] == "| npi (shipped) | 100 (100) · 100 |  |"  # the floors and paper agents first, then the learners
+    assert lines[3] == "| neural-programmer (shipped) |  | 95 (95) |"
+    assert lines[4] == "| ppo | 80 (70) · 5 | 40 (40) |"  # max_length 4: lengths 2 and 4 within, 10 beyond
+    assert lines[5] == "| paper (its NPI or Neural Programmer) | – · 100 | 89.5 |"  # no paper figure at length 2; one decimal
 
 
 def test_training_time_sums_the_last_elapsed_time_of_every_session(tmp_path: Path) -> None:
