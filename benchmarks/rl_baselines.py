@@ -157,14 +157,14 @@ def learning_curves(env_id: str, runs: dict[str, list[Path]], name: str) -> None
     """Evaluation success against env steps, per algorithm: mean and range over seeds of the run folders."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for algo, folders in runs.items():
+    for k, (algo, folders) in enumerate(runs.items()):
         logs = [np.load(out / "eval" / "evaluations.npz") for out in folders if (out / "eval" / "evaluations.npz").is_file()]
         if not logs:
             continue
         by_step = [dict(zip(log["timesteps"].tolist(), (log["results"] >= 1.0).mean(axis=1))) for log in logs]
         steps = sorted(set.intersection(*(set(seed) for seed in by_step)))  # the evaluations every seed has
         success = np.array([[seed[t] for t in steps] for seed in by_step]).reshape(len(by_step), len(steps))
-        ax.plot(steps, success.mean(axis=0), label=algo)
+        ax.plot(steps, success.mean(axis=0), label=algo, linestyle=("-", "--", ":", "-.")[k % 4])  # learners that all RETURN at once overlap
         ax.fill_between(steps, success.min(axis=0), success.max(axis=0), alpha=0.2)
     ax.set(xlabel="env steps", ylabel="evaluation success", title=env_id, ylim=(-0.02, 1.02))
     ax.legend(fontsize=7)
