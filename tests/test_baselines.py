@@ -320,6 +320,22 @@ def test_readme_external_agent_runs_through_the_cli(tmp_path) -> None:
     assert bad.returncode == 2 and "npi-gym eval: error: --agent" in bad.stderr and "ReturnAtOnce" in bad.stderr
 
 
+def test_an_sb3_model_trains_and_evaluates_through_the_cli(tmp_path, capsys) -> None:
+    """`npi-gym train ppo-mask` writes model.zip; `npi-gym eval model.zip` plays it with the kwargs it was trained with."""
+    from agents.cli import main
+
+    out = tmp_path / "run"
+    yml = tiny_yaml(tmp_path, algorithm("ppo-mask"))
+    assert main(["train", "ppo-mask", "--env", ENV, "--timesteps", "64", "--env-kwargs", '{"max_length": 3}',
+                 "--hyperparams", yml, "--eval-episodes", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out / "model.zip"), "--lengths", "1,3", "--episodes", "7"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| 1 ", "| 3 "))]
+    assert [row.split("|")[1:3] for row in rows] == [[" 1 ", " 7 "], [" 3 ", " 7 "]]
+    assert main(["eval", str(out / "model.zip"), "--env", "NPI-Addition-v0"]) == 2  # trained on sort: refused
+    assert "model.zip was trained on NPI-Sort-v0" in capsys.readouterr().err
+
+
 def test_an_exhausted_budget_ends_the_episode_as_a_failure() -> None:
     from agents.baselines.wrappers import BudgetIsFailure
 

@@ -13,10 +13,15 @@ import numpy as np
 import npi_gym  # noqa: F401  (registers the ids)
 from agents.baselines.algorithms import algorithm
 from agents.baselines.flat import FlatIndex
-from npi_gym.wrappers import CallMemory, PreviousCall, with_previous_call
+from npi_gym.wrappers import CallMemory, FlatCalls, PreviousCall, with_previous_call
 
 RUN_KEY = "npi_gym"
 """the model attribute (saved in the zip's ``data``) that records the algorithm, env and wrappers"""
+
+
+def _shapes(space: gym.spaces.Dict) -> dict[str, tuple[int, ...]]:
+    """The shape of each observation key: what a policy's network reads."""
+    return {key: sub.shape for key, sub in space.spaces.items()}
 
 
 def is_sb3_model(path: str | Path) -> bool:
@@ -56,13 +61,17 @@ class SB3Agent:
         """The model at ``path`` for ``env_id`` (default: the id it was trained on)."""
         info = run_info(path)
         algo = algorithm(info["algorithm"])
-        agent = cls(
-            algo.load_class().load(path, device="cpu"),
-            gym.make(env_id or info["env_id"], **info["env_kwargs"]),
-            previous_call=f"{PreviousCall.__module__}.{PreviousCall.__name__}" in info["env_wrapper"],
-            maskable=algo.maskable,
-            recurrent=algo.recurrent,
-        )
+        model = algo.load_class().load(path, device="cpu")
+        env = gym.make(env_id or info["env_id"], **info["env_kwargs"])
+        previous_call = f"{PreviousCall.__module__}.{PreviousCall.__name__}" in info["env_wrapper"]
+        seen = PreviousCall(FlatCalls(env)) if previous_call else FlatCalls(env)
+        if _shapes(seen.observation_space) != _shapes(model.observation_space) or seen.action_space != model.action_space:
+            raise ValueError(
+                f"{path} was trained on {info['env_id']} with env kwargs {info['env_kwargs']}: its observations "
+                f"{_shapes(model.observation_space)} and {model.action_space.n} calls; {env.spec.id} has "
+                f"{_shapes(seen.observation_space)} and {seen.action_space.n} calls"
+            )
+        agent = cls(model, env, previous_call=previous_call, maskable=algo.maskable, recurrent=algo.recurrent)
         agent.env_id, agent.env_kwargs = env_id or info["env_id"], dict(info["env_kwargs"])
         return agent
 
