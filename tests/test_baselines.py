@@ -418,11 +418,11 @@ def test_goal_mismatch_is_none_on_root_episodes_and_empty_where_the_episode_succ
 @pytest.mark.parametrize("env_id", ["NPI-Addition-v0", ENV])
 def test_goal_progress_sums_to_the_goal_share_reached_and_pays_most_for_solving(env_id) -> None:
     """Random masked play (every fourth episode the expert's): each shaped return is the sparse reward plus
-    weight * (entries fixed - entries spoiled) / entries wrong at the start."""
+    weight * (entries fixed - spoil * entries spoiled) / entries wrong at the start."""
     from agents.baselines.wrappers import GoalProgress
 
-    weight = 0.5
-    env = FlatCalls(GoalProgress(gym.make(env_id, max_length=4), weight=weight))
+    weight, spoil = 0.5, 0.1
+    env = FlatCalls(GoalProgress(gym.make(env_id, max_length=4), weight=weight, spoil=spoil))
     rng = np.random.default_rng(0)
     programs = _episode_programs(env_id)
     solved = failed = 0
@@ -437,7 +437,7 @@ def test_goal_progress_sums_to_the_goal_share_reached_and_pays_most_for_solving(
             total += reward
             done = terminated or truncated
         end = env.unwrapped.goal_mismatch()
-        expected = info["sparse_reward"] + (weight * ((start & ~end).sum() - (~start & end).sum()) / start.sum() if start.any() else 0.0)
+        expected = info["sparse_reward"] + (weight * ((start & ~end).sum() - spoil * (~start & end).sum()) / start.sum() if start.any() else 0.0)
         assert total == pytest.approx(expected), (episode, programs[episode % len(programs)])
         if info["sparse_reward"] == 1.0:
             solved += 1
@@ -448,15 +448,21 @@ def test_goal_progress_sums_to_the_goal_share_reached_and_pays_most_for_solving(
     assert solved and failed
 
 
-def test_goal_progress_pays_a_fix_at_once_and_a_spoiled_entry_at_the_end() -> None:
+def test_goal_progress_pays_a_fix_and_charges_a_fraction_for_a_spoiled_entry() -> None:
     from agents.baselines.wrappers import GoalProgress
 
-    env = GoalProgress(gym.make("NPI-Addition-v0", max_length=3))
+    env = GoalProgress(gym.make("NPI-Addition-v0", max_length=3))  # weight 0.5, spoil 0.1
+    carry = ("ACT PTR CARRY LEFT", "ACT WRITE CARRY 1", "ACT PTR CARRY RIGHT", "RETURN")
     env.reset(seed=1, options={"program": "CARRY", "length": 3})  # the carry cell one column left is the goal's only wrong entry
-    rewards = [env.step(env.unwrapped.call_to_action(c))[1] for c in ("ACT PTR CARRY LEFT", "ACT WRITE CARRY 1", "RETURN")]
-    assert rewards == pytest.approx([0.0, 0.5, -0.5])  # returning with the carry pointer out of place gives the credit back
+    rewards = [env.step(env.unwrapped.call_to_action(c))[1] for c in carry[:2] + carry[3:]]
+    assert rewards == pytest.approx([-0.05, 0.5, 0.0])  # returning with the carry pointer out of place keeps its charge
+    env.reset(seed=1, options={"program": "CARRY", "length": 3})
+    rewards = [env.step(env.unwrapped.call_to_action(c))[1] for c in carry]
+    assert rewards == pytest.approx([-0.05, 0.5, 0.05, 1.0])  # solved: 1 + weight in all
     env.reset(seed=0)
     root = [env.step(env.unwrapped.call_to_action("RETURN"))]
     assert root[0][1] == 0.0 and root[0][4]["sparse_reward"] == 0.0  # root episodes keep the sparse reward
     with pytest.raises(ValueError, match="below the reward of solving"):
         GoalProgress(gym.make(ENV), weight=1.0)
+    with pytest.raises(ValueError, match=r"spoil must be in \[0, 1\]"):
+        GoalProgress(gym.make(ENV), spoil=-0.5)

@@ -56,49 +56,50 @@ class SkipTrivial(gym.Wrapper, RecordConstructorArgs):
 
 
 class GoalProgress(gym.Wrapper, RecordConstructorArgs):
-    """Opt-in shaping for sub-program episodes: credit for setting the goal's entries right, settled at the end.
+    """Opt-in shaping for sub-program episodes: potential-based credit for the goal's entries set right.
 
     The goal is the state a sub-program episode's success test compares with (the env's
-    ``goal_mismatch``: pointers and cells); the expert's calls are never read. An episode's shaping
-    sums to ``weight`` times (entries wrong at the start that are right at the end, less entries
-    right at the start that are wrong at the end) over the entries wrong at the start: the
-    potential-based sum (Ng, Harada & Russell, 1999), so solving, at ``1 + weight``, pays more than
-    anything else. It is paid as it is earned where it helps exploring: each entry pays its share
-    the first time it is set right, and nothing is taken for a move that spoils one (CARRY steps a
-    pointer away and back) until the episode ends, when the rest is settled. Root episodes keep the
-    sparse 0/1 reward, and so does every evaluation. Place it outside a ``Curriculum``, which counts
-    successes from the sparse reward; ``info["sparse_reward"]`` keeps it.
+    ``goal_mismatch``: pointers and cells); the expert's calls are never read. Each entry wrong at the
+    start is worth ``weight / (entries wrong at the start)`` while it is right; each entry right at the
+    start costs ``spoil`` times that while it is wrong. Every step pays the change of that potential
+    (Ng, Harada & Russell, 1999), so an episode's shaping is the potential where it ends, and solving,
+    at ``1 + weight``, pays more than anything else. A small ``spoil`` keeps exploring cheap: CARRY
+    must step a pointer away and back, and trying moves spoils entries on the way. Root episodes keep
+    the sparse 0/1 reward, and so does every evaluation. Place it outside a ``Curriculum``, which
+    counts successes from the sparse reward; ``info["sparse_reward"]`` keeps it.
     """
 
-    def __init__(self, env: gym.Env, weight: float = 0.5) -> None:
-        RecordConstructorArgs.__init__(self, weight=weight)
+    def __init__(self, env: gym.Env, weight: float = 0.5, spoil: float = 0.1) -> None:
+        RecordConstructorArgs.__init__(self, weight=weight, spoil=spoil)
         super().__init__(env)
         if not callable(getattr(env.unwrapped, "goal_mismatch", None)):
             raise TypeError(f"GoalProgress wraps program-call envs (npi_gym.PROGRAM_CALL_IDS); got {type(env.unwrapped).__name__}")
         if not 0.0 < weight < 1.0:
             raise ValueError(f"GoalProgress weight must be in (0, 1), below the reward of solving; got {weight}")
-        self.weight = weight
-        self._unpaid: np.ndarray | None = None
-        self._share = self._paid = 0.0
+        if not 0.0 <= spoil <= 1.0:
+            raise ValueError(f"GoalProgress spoil must be in [0, 1], a fraction of an entry's worth; got {spoil}")
+        self.weight, self.spoil = weight, spoil
+        self._start: np.ndarray | None = None
+        self._share = self._potential = 0.0
+
+    def _potential_now(self) -> float:
+        wrong = self.env.unwrapped.goal_mismatch()
+        fixed, spoiled = int((self._start & ~wrong).sum()), int((~self._start & wrong).sum())
+        return self._share * (fixed - self.spoil * spoiled)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(seed=seed, options=options)
         wrong = self.env.unwrapped.goal_mismatch()
-        self._unpaid = None if wrong is None or not wrong.any() else wrong.copy()
-        self._share = 0.0 if self._unpaid is None else self.weight / int(self._unpaid.sum())
-        self._paid = 0.0
+        self._start = None if wrong is None or not wrong.any() else wrong.copy()
+        self._share = 0.0 if self._start is None else self.weight / int(self._start.sum())
+        self._potential = 0.0
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
         info = {**info, "sparse_reward": reward}
-        if self._unpaid is None:
+        if self._start is None:
             return obs, reward, terminated, truncated, info
-        wrong = self.env.unwrapped.goal_mismatch()
-        fixed = self._unpaid & ~wrong
-        self._unpaid &= ~fixed
-        bonus = self._share * int(fixed.sum())
-        if terminated or truncated:
-            bonus = self.weight - self._share * int(wrong.sum()) - self._paid
-        self._paid += bonus
+        potential = self._potential_now()
+        bonus, self._potential = potential - self._potential, potential
         return obs, float(reward) + bonus, terminated, truncated, info
