@@ -35,7 +35,7 @@ import torch
 import sweep
 from agents.base import run_episodes
 from agents.baselines import RandomAgent, ReturnAtOnce, SB3Agent, algorithm
-from agents.baselines.plots import training_seconds
+from agents.baselines.plots import STAGE, read_curves, training_seconds
 from agents.baselines.train import MODEL, train
 from agents.common.checkpoints import write_atomic
 from agents.common.seeds import evaluation_seed
@@ -154,9 +154,16 @@ def rows_for(label: str, env_id: str, per_seed: list[list[bool]], trivial: list[
 
 
 def learning_curves(env_id: str, runs: dict[str, list[Path]], name: str) -> None:
-    """Evaluation success against env steps, per algorithm: mean and range over seeds of the run folders."""
+    """Evaluation success against env steps, per algorithm: mean and range over seeds of the run folders;
+    with a Curriculum, each seed's mean stage on the right axis (where a learner stalls)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
+    stages = [points for folders in runs.values() for out in folders if (points := read_curves(out / "logs")[STAGE])]
+    if stages:
+        right = ax.twinx()
+        for points in stages:
+            right.plot(*zip(*points), color="gray", linewidth=0.8, alpha=0.6)
+        right.set_ylabel("curriculum stage (grey: each seed)")
     for k, (algo, folders) in enumerate(runs.items()):
         logs = [np.load(out / "eval" / "evaluations.npz") for out in folders if (out / "eval" / "evaluations.npz").is_file()]
         if not logs:
